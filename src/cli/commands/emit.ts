@@ -1,0 +1,141 @@
+import type { Command } from 'commander';
+import { isStreamName, STREAM_NAMES, type StreamName } from '../../domain/catalog.js';
+import type { EventEnvelope } from '../../domain/envelope.js';
+import { ValidationError, type ValidationIssue } from '../../errors.js';
+import { createOutbox } from '../../outbox/outbox.js';
+import type { PartitionRef } from '../../outbox/rows.js';
+import { type CliContext, EXIT, positiveInt } from '../context.js';
+import { readNdjson } from '../ndjson.js';
+
+interface EmitOptions {
+  batchSize: number;
+  json?: boolean;
+  wake: boolean;
+}
+
+/** Called after each committed batch with the partitions that got events (wakes the relay). */
+export type AfterCommit = (partitions: PartitionRef[]) => Promise<void>;
+
+export function emitCommand(
+  program: Command,
+  ctx: () => CliContext,
+  afterCommit: (c: CliContext) => AfterCommit,
+): void {
+  program
+    .command('emit')
+    .description('Write NDJSON records of a stream to the outbox, in all-or-nothing batches')
+    .argument('<stream>', `lake stream: ${STREAM_NAMES.join(', ')}`)
+    .argument('[file]', 'NDJSON file, or - for standard input', '-')
+    .option('--batch-size <n>', 'records per transaction', positiveInt('--batch-size'), 500)
+    .option('--json', 'print {"written":N,"duplicates":N,"rejected":N}')
+    .option('--no-wake', 'do not queue relay work after commit (the relay sweep still finds the events)')
+    .addHelpText(
+      'after',
+      '\nEach line is one record with the stream\'s fields; an optional "event_id" (UUID) is the\n' +
+        'idempotency key and an optional "event_type" names the event. An invalid line stops the\n' +
+        'run with exit code 1: its batch is not written, earlier batches stay committed.',
+    )
+    .action(async (stream: string, file: string, opts: EmitOptions) => {
+      if (!isStreamName(stream)) {
+        process.stderr.write(
+          `lakehouse emit: unknown stream "${stream}"; known streams: ${STREAM_NAMES.join(', ')}\n`,
+        );
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const c = ctx();
+      const outbox = createOutbox({ schema: c.config.schema });
+      const wake = opts.wake ? afterCommit(c) : undefined;
+      const totals = { written: 0, duplicates: 0, rejected: 0 };
+      let batch: EventEnvelope[] = [];
+      const issues: ValidationIssue[] = [];
+      let batchStart = 0;
+
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const client = await c.pool.connect();
+        try {
+          await client.query('BEGIN');
+          const r = await outbox.emit(client, ...batch);
+          await client.query('COMMIT');
+          totals.written += r.written;
+          totals.duplicates += r.duplicates.length;
+          if (wake && r.partitions.length > 0) await wake(r.partitions);
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw e;
+        } finally {
+          client.release();
+        }
+        batch = [];
+      };
+
+      for await (const { line, value, error } of readNdjson(file)) {
+        if (batch.length === 0 && issues.length === 0) batchStart = line;
+        if (error) issues.push({ stream, field: '', problem: error, line });
+        else {
+          try {
+            batch.push(toEvent(outbox, stream, value, line));
+          } catch (e) {
+            if (!(e instanceof ValidationError)) throw e;
+            issues.push(...e.issues);
+          }
+        }
+        if (batch.length + countLines(issues) >= opts.batchSize) {
+          if (issues.length > 0) break;
+          await flush();
+        }
+      }
+      if (issues.length > 0) {
+        totals.rejected = countLines(issues);
+        for (const i of issues.slice(0, 20)) {
+          process.stderr.write(
+            `lakehouse emit: line ${i.line}: ${i.field ? `field "${i.field}": ` : ''}${i.problem}\n`,
+          );
+        }
+        if (issues.length > 20)
+          process.stderr.write(`lakehouse emit: ... ${issues.length - 20} more problems\n`);
+        process.stderr.write(
+          `lakehouse emit: the batch starting at line ${batchStart} was not written; ${totals.written} record(s) ` +
+            'of earlier batches are committed.\n',
+        );
+        process.exitCode = EXIT.failed;
+      } else {
+        await flush();
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(totals)}\n`);
+      else if (issues.length === 0) {
+        process.stdout.write(`${stream}: ${totals.written} written, ${totals.duplicates} duplicate(s)\n`);
+      }
+    });
+}
+
+function countLines(issues: ValidationIssue[]): number {
+  return new Set(issues.map((i) => i.line)).size;
+}
+
+function toEvent(
+  outbox: ReturnType<typeof createOutbox>,
+  stream: StreamName,
+  value: unknown,
+  line: number,
+): EventEnvelope {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationError([{ stream, field: '', problem: 'each line must be a JSON object', line }]);
+  }
+  const { event_id, event_type, ...data } = value as Record<string, unknown>;
+  try {
+    const [env] = outbox.prepare([
+      {
+        stream,
+        data: data as never,
+        ...(event_id !== undefined ? { eventId: event_id as string } : {}),
+        ...(event_type !== undefined ? { eventType: event_type as string } : {}),
+      },
+    ]);
+    return env as EventEnvelope;
+  } catch (e) {
+    if (e instanceof ValidationError) throw e.atLine(line);
+    throw e;
+  }
+}

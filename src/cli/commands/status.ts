@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { createOutbox } from '../../outbox/outbox.js';
+import type { StreamStatus } from '../../outbox/status.js';
+import type { CliContext } from '../context.js';
+import { formatTable } from '../table.js';
+
+export function statusCommand(program: Command, ctx: () => CliContext): void {
+  program
+    .command('status')
+    .description('Show delivery state per stream: pending, in flight, delivered, parked, failed, lag')
+    .option('--json', 'print {"streams":[...]} as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const c = ctx();
+      const status = await createOutbox({ schema: c.config.schema }).status(c.pool);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(status)}\n`);
+        return;
+      }
+      const cols: (keyof StreamStatus)[] = [
+        'stream',
+        'pending',
+        'inFlight',
+        'delivered',
+        'parked',
+        'failedBatches',
+        'blockedPartitions',
+        'oldestPendingAgeSeconds',
+        'throughputPerSecond',
+        'duplicatesResent',
+      ];
+      const headers = [
+        'stream',
+        'pending',
+        'in flight',
+        'delivered',
+        'parked',
+        'failed',
+        'blocked',
+        'lag (s)',
+        'ev/s',
+        'resent',
+      ];
+      process.stdout.write(
+        formatTable(
+          headers,
+          status.streams.map((s) => cols.map((k) => s[k])),
+        ),
+      );
+      for (const s of status.streams) {
+        if (s.lastError) process.stdout.write(`${s.stream}: last error: ${s.lastError}\n`);
+      }
+    });
+}

@@ -1,0 +1,45 @@
+import { type Executor, ident } from './executor.js';
+
+export interface PruneOptions {
+  /** Delete delivered events created more than this many seconds ago. */
+  olderThanSeconds: number;
+  /** Rows deleted per statement (short transactions, little lock time). Default 10,000. */
+  batchSize?: number;
+  /**
+   * Also delete events of event-sourced aggregates. Off by default: those events are the
+   * aggregates' source of truth, and `readStream` needs all of them.
+   */
+  includeAggregates?: boolean;
+}
+
+/**
+ * Deletes delivered events older than a cutoff, in batches. An undelivered event always has
+ * a row in `pending` or `parked` (emit inserts both rows in one statement; the relay deletes
+ * the pending row only after the sink acknowledged, and moves pending <-> parked in one
+ * transaction), and each DELETE checks both under one statement snapshot, so no
+ * undelivered event is ever removed, even while the relay runs.
+ */
+export async function pruneDelivered(exec: Executor, schema: string, options: PruneOptions): Promise<number> {
+  const s = ident(schema);
+  const batch = options.batchSize ?? 10_000;
+  let total = 0;
+  for (;;) {
+    const rows = await exec<{ n: string }>(
+      `WITH doomed AS (
+         SELECT ev.position FROM ${s}.events ev
+          WHERE ev.created_at < now() - make_interval(secs => $1::float8)
+            AND ($3::bool OR ev.aggregate_id IS NULL)
+            AND NOT EXISTS (SELECT 1 FROM ${s}.pending p
+                             WHERE p.stream = ev.stream AND p.partition_key = ev.partition_key AND p.position = ev.position)
+            AND NOT EXISTS (SELECT 1 FROM ${s}.parked k WHERE k.position = ev.position)
+          ORDER BY ev.position
+          LIMIT $2
+       ), del AS (DELETE FROM ${s}.events WHERE position IN (SELECT position FROM doomed) RETURNING 1)
+       SELECT count(*) AS n FROM del`,
+      [options.olderThanSeconds, batch, options.includeAggregates ?? false],
+    );
+    const n = Number(rows[0]?.n ?? 0);
+    total += n;
+    if (n < batch) return total;
+  }
+}
