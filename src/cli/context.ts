@@ -6,6 +6,11 @@ import { isLakehouseError } from '../errors.js';
 export class CliContext {
   readonly config: EnvConfig;
   #pool: pg.Pool | undefined;
+  #closers: (() => Promise<void>)[] = [];
+  /** Registers cleanup to run when the command ends. */
+  onClose(fn: () => Promise<void>): void {
+    this.#closers.push(fn);
+  }
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.config = envConfig(env);
   }
@@ -15,6 +20,7 @@ export class CliContext {
     return this.#pool;
   }
   async close(): Promise<void> {
+    for (const fn of this.#closers.splice(0)) await fn().catch(() => {});
     await this.#pool?.end();
     this.#pool = undefined;
   }

@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { createRelayTrigger } from '../relay/trigger.js';
 import { emitCommand } from './commands/emit.js';
 import { migrateCommand } from './commands/migrate.js';
+import { pruneCommand } from './commands/prune.js';
+import { relayCommand } from './commands/relay.js';
+import { replayCommand } from './commands/replay.js';
 import { statusCommand } from './commands/status.js';
 import { CliContext, EXIT, reportError } from './context.js';
 
@@ -14,15 +18,24 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   const program = new Command()
     .name('lakehouse')
     .description(
-      'Business events from PostgreSQL to a data lakehouse: transactional outbox, ordered lossless relay\n' +
-        'to Cloudflare Pipelines, and a local Iceberg data platform.\n\n' +
+      'Business events from PostgreSQL to a data lakehouse: a transactional outbox, an ordered lossless ' +
+        'relay to Cloudflare Pipelines, and a local Iceberg data platform.\n\n' +
         'Configuration: DATABASE_URL, REDIS_URL, LAKEHOUSE_DB_SCHEMA (see README).',
     )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   migrateCommand(program, ctx);
-  emitCommand(program, ctx, () => async () => {});
+  emitCommand(program, ctx, (c) => {
+    const trigger = createRelayTrigger({ redisUrl: c.config.redisUrl, schema: c.config.schema });
+    c.onClose(() => trigger.close());
+    return async (partitions) => {
+      await trigger.wake(partitions);
+    };
+  });
   statusCommand(program, ctx);
+  relayCommand(program, ctx);
+  replayCommand(program, ctx);
+  pruneCommand(program, ctx);
   return { program, close: async () => context?.close() };
 }
 

@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
  * Finds the services once per run: `DATABASE_URL`/`REDIS_URL` when set; otherwise
  * containers through testcontainers when a Docker engine answers; otherwise the local
  * services at their default addresses. Also drops test schemas left by earlier runs
- * (a failed run leaves its schemas behind for inspection until the next run).
+ * (a failed run leaves its schemas behind for inspection for two hours).
  */
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -52,7 +52,14 @@ export default async function setup(project: TestProject) {
   const { rows } = await client.query<{ nspname: string }>(
     "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'test\\_%'",
   );
-  for (const r of rows) await client.query(`DROP SCHEMA IF EXISTS "${r.nspname}" CASCADE`);
+  // Only schemas of runs older than two hours: runs in parallel (other checkouts) keep theirs.
+  const cutoff = Date.now() / 1000 - 7200;
+  for (const r of rows) {
+    const created = Number.parseInt(r.nspname.split('_').at(-2) ?? '', 36);
+    if (Number.isFinite(created) && created < cutoff) {
+      await client.query(`DROP SCHEMA IF EXISTS "${r.nspname}" CASCADE`);
+    }
+  }
   await client.end();
 
   return async () => {

@@ -1,0 +1,67 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { envConfig } from '../config.js';
+import type { PartitionRef } from '../outbox/rows.js';
+import { drainJob } from './jobs.js';
+
+export interface RelayTriggerOptions {
+  redisUrl?: string;
+  /** Outbox schema (names the queue). Default `LAKEHOUSE_DB_SCHEMA`. */
+  schema?: string;
+  queueName?: string;
+  queuePrefix?: string;
+  /** Give up on a wake after this many ms (the sweep finds the events anyway). Default 2,000. */
+  timeoutMs?: number;
+}
+
+export interface RelayTrigger {
+  /** Queues drain jobs for partitions that got events. Call after COMMIT; never throws. */
+  wake(partitions: PartitionRef[]): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Wakes the relay after a commit without slowing the transaction: a deduplicated BullMQ
+ * drain job per partition (no NOTIFY, which takes a global lock at commit). A wake that is
+ * lost (Redis down, process crash right after COMMIT) only delays delivery until the next
+ * sweep: correctness never depends on it.
+ */
+export function createRelayTrigger(options: RelayTriggerOptions = {}): RelayTrigger {
+  const env = envConfig();
+  const schema = options.schema ?? env.schema;
+  const connection = new Redis(options.redisUrl ?? env.redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+  });
+  connection.on('error', () => {});
+  const queue = new Queue(options.queueName ?? `lakehouse-relay-${schema}`, {
+    connection,
+    prefix: options.queuePrefix ?? 'bull',
+  });
+  queue.on('error', () => {});
+  const timeoutMs = options.timeoutMs ?? 2000;
+  return {
+    async wake(partitions) {
+      if (partitions.length === 0) return true;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          queue.addBulk(partitions.map((p) => drainJob(p, 10))),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+          }),
+        ]);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      await queue.close().catch(() => {});
+      connection.disconnect();
+    },
+  };
+}
