@@ -15,8 +15,10 @@ export class CliContext {
     this.config = envConfig(env);
   }
   get pool(): pg.Pool {
-    this.#pool ??= new pg.Pool({ connectionString: this.config.databaseUrl, max: 10 });
-    this.#pool.on('error', () => {}); // idle client errors surface on the next query instead
+    if (!this.#pool) {
+      this.#pool = new pg.Pool({ connectionString: this.config.databaseUrl, max: 10 });
+      this.#pool.on('error', () => {}); // idle client errors surface on the next query instead
+    }
     return this.#pool;
   }
   async close(): Promise<void> {

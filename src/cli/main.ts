@@ -54,4 +54,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+process.exitCode = code;
+// Everything is closed by now; if a library still holds a handle, do not hang the shell.
+setTimeout(() => process.exit(code), 1000).unref();

@@ -57,6 +57,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   let stopped: Promise<void> | undefined;
   let pool: pg.Pool | undefined;
   let connection: Redis | undefined;
+  let workerConnection: Redis | undefined;
   let queue: Queue | undefined;
   let worker: Worker | undefined;
   let healthServer: Server | undefined;
@@ -153,8 +154,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
     connection.on('error', (e) => logger.warn({ error: e.message }, 'redis connection error'));
     queue = new Queue(opts.queueName, { connection, prefix: opts.queuePrefix });
     queue.on('error', (e) => logger.warn({ error: e.message }, 'queue error'));
+    // BullMQ closes only connections it created: both of ours are closed in stop().
+    workerConnection = connection.duplicate();
+    workerConnection.on('error', () => {});
     worker = new Worker(opts.queueName, processJob, {
-      connection: connection.duplicate(),
+      connection: workerConnection,
       prefix: opts.queuePrefix,
       concurrency: opts.concurrency,
       lockDuration: 15_000,
@@ -232,6 +236,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
     await queue?.close().catch(() => {});
     connection?.disconnect();
+    workerConnection?.disconnect();
     await pool?.end().catch(() => {});
     await sink.close?.().catch(() => {});
     if (healthServer) await new Promise((r) => healthServer?.close(() => r(undefined)));

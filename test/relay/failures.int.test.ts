@@ -24,10 +24,16 @@ async function sinkWith(options: Parameters<typeof startSinkServer>[0] = {}): Pr
   return s;
 }
 
-async function emitMany(prefix: string, tenants: number, perTenant: number, perTx = 50): Promise<EventEnvelope[]> {
-  const all: EventEnvelope[] = [];
+async function emitMany(
+  prefix: string,
+  tenants: number,
+  perTenant: number,
+  perTx = 50,
+): Promise<EventEnvelope<'orders'>[]> {
+  const all: EventEnvelope<'orders'>[] = [];
   for (let i = 0; i < perTenant; i++) {
-    for (let t = 0; t < tenants; t++) all.push(createEvent('orders', order(`${prefix}-${t}-${i}`, `${prefix}-t${t}`)));
+    for (let t = 0; t < tenants; t++)
+      all.push(createEvent('orders', order(`${prefix}-${t}-${i}`, `${prefix}-t${t}`)));
   }
   for (let i = 0; i < all.length; i += perTx) {
     await inTransaction(db.pool, (c) => db.outbox.emit(c, ...all.slice(i, i + perTx)));
@@ -62,7 +68,10 @@ describe('sink failures (reference test 8, G1, G4, G6)', () => {
     });
     const events = await emitMany('faults', 8, 150);
     const relay = testRelay(db, sink, {
-      sink: (await import('../../src/pipelines/httpSink.js')).createHttpSink({ url: sink.url, timeoutMs: 300 }),
+      sink: (await import('../../src/pipelines/httpSink.js')).createHttpSink({
+        url: sink.url,
+        timeoutMs: 300,
+      }),
       defaults: { maxBatchRecords: 40 },
       retry: { attempts: 50, baseDelayMs: 20, maxDelayMs: 200 },
       concurrency: 4,
@@ -72,14 +81,18 @@ describe('sink failures (reference test 8, G1, G4, G6)', () => {
       // Refuse connections for a while in the middle of the run.
       await waitFor(() => receivedFor(sink, 'faults').length > 300, { timeoutMs: 30_000 });
       const networkErrors = async () =>
-        (await relay.metrics.failures.get()).values.filter((v) => v.labels.kind === 'retry').reduce((n, v) => n + v.value, 0);
+        (await relay.metrics.failures.get()).values
+          .filter((v) => v.labels.kind === 'retry')
+          .reduce((n, v) => n + v.value, 0);
       await sink.setFaults({ refuse: true });
       const atRefusal = sink.received().length;
       const before = await networkErrors();
       await waitFor(async () => (await networkErrors()) >= before + 3, { timeoutMs: 10_000 });
       expect(sink.received().length).toBe(atRefusal); // nothing got through while refused
       await sink.setFaults({ refuse: false });
-      await waitFor(async () => (await db.outbox.status(db.pool)).streams[0]?.pending === 0, { timeoutMs: 60_000 });
+      await waitFor(async () => (await db.outbox.status(db.pool)).streams[0]?.pending === 0, {
+        timeoutMs: 60_000,
+      });
     } finally {
       await relay.stop();
     }
@@ -122,7 +135,9 @@ describe('sink failures (reference test 8, G1, G4, G6)', () => {
 
     failing.clear();
     const client = await db.pool.connect();
-    const r = await replay(client, db.schema, { partitionKey: 'budget-bad-t0' }).finally(() => client.release());
+    const r = await replay(client, db.schema, { partitionKey: 'budget-bad-t0' }).finally(() =>
+      client.release(),
+    );
     expect(r.resumed).toEqual([{ stream: 'orders', partitionKey: 'budget-bad-t0' }]);
     const again = testRelay(db, sink);
     await again.runUntilIdle();
@@ -143,7 +158,10 @@ describe('sink failures (reference test 8, G1, G4, G6)', () => {
     expect(await parked('auth')).toEqual([]);
     const status = (await db.outbox.status(db.pool)).streams.find((s) => s.stream === 'orders');
     expect(status?.lastError).toContain('401');
-    const right = testRelay(db, sink, { sink: createHttpSink({ url: sink.url, token: 'right' }), retry: { configRetryMs: 20 } });
+    const right = testRelay(db, sink, {
+      sink: createHttpSink({ url: sink.url, token: 'right' }),
+      retry: { configRetryMs: 20 },
+    });
     await right.runUntilIdle();
     assertDelivered(checkDelivery({ expected: expectedOf(events), received: receivedFor(sink, 'auth') }));
   });
@@ -153,20 +171,28 @@ describe('poison records (reference test 9, G5)', () => {
   it.each([
     ['the sink names the record', false],
     ['the sink names no record (split to isolate)', true],
-  ])('parks only the one poison record in a batch of 1,000 when %s; the rest arrive in order', async (_, bare) => {
-    const prefix = bare ? 'poison-split' : 'poison-index';
-    const sink = await sinkWith({ poison: (r) => r.order_id === `${prefix}-0-617`, poisonWithoutIndexes: bare });
-    const events = await emitMany(prefix, 1, 1000, 1000);
-    const relay = testRelay(db, sink, { defaults: { maxBatchRecords: 1000 } });
-    await relay.runUntilIdle();
-    const poison = events.find((e) => e.data.order_id === `${prefix}-0-617`)!;
-    const result = checkDelivery({
-      expected: expectedOf(events.filter((e) => e !== poison)),
-      received: receivedFor(sink, prefix),
-    });
-    assertDelivered(result, { maxDuplicates: 0 });
-    expect(await parked(prefix)).toEqual([expect.objectContaining({ order_id: `${prefix}-0-617`, reason: 'rejected' })]);
-  });
+  ])(
+    'parks only the one poison record in a batch of 1,000 when %s; the rest arrive in order',
+    async (_, bare) => {
+      const prefix = bare ? 'poison-split' : 'poison-index';
+      const sink = await sinkWith({
+        poison: (r) => r.order_id === `${prefix}-0-617`,
+        poisonWithoutIndexes: bare,
+      });
+      const events = await emitMany(prefix, 1, 1000, 1000);
+      const relay = testRelay(db, sink, { defaults: { maxBatchRecords: 1000 } });
+      await relay.runUntilIdle();
+      const poison = events.find((e) => e.data.order_id === `${prefix}-0-617`)!;
+      const result = checkDelivery({
+        expected: expectedOf(events.filter((e) => e !== poison)),
+        received: receivedFor(sink, prefix),
+      });
+      assertDelivered(result, { maxDuplicates: 0 });
+      expect(await parked(prefix)).toEqual([
+        expect.objectContaining({ order_id: `${prefix}-0-617`, reason: 'rejected' }),
+      ]);
+    },
+  );
 
   it("blocks the partition at the poison record with onPoison 'block' until it is replayed", async () => {
     const prefix = 'poison-block';
@@ -199,13 +225,16 @@ describe('poison records (reference test 9, G5)', () => {
     const relay = testRelay(db, sink, {
       sink: {
         send: (b) => http.send(b),
-        check: (_stream, record) => (record.order_id === `${prefix}-0-2` ? 'total_amount: not a decimal(18,4)' : undefined),
+        check: (_stream, record) =>
+          record.order_id === `${prefix}-0-2` ? 'total_amount: not a decimal(18,4)' : undefined,
       },
     });
     await relay.runUntilIdle();
     expect(receivedFor(sink, prefix).map((r) => r.record.order_id)).not.toContain(`${prefix}-0-2`);
     expect(receivedFor(sink, prefix)).toHaveLength(4);
-    expect(await parked(prefix)).toEqual([expect.objectContaining({ order_id: `${prefix}-0-2`, reason: 'schema' })]);
+    expect(await parked(prefix)).toEqual([
+      expect.objectContaining({ order_id: `${prefix}-0-2`, reason: 'schema' }),
+    ]);
     expect(events).toHaveLength(5);
   });
 });

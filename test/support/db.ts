@@ -27,7 +27,7 @@ export async function createTestDb(testFile: string): Promise<TestDb> {
     .toLowerCase()
     .slice(0, 30);
   // The creation time (base 36 seconds) lets a later run drop only stale schemas.
-  const schema = `test_${stem.slice(0, 24)}_${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(3).toString('hex')}`;
+  const schema = `lhtest_${stem.slice(0, 22)}_${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(3).toString('hex')}`;
   await migrate(databaseUrl, { schema });
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
   pool.on('error', () => {});

@@ -50,7 +50,7 @@ export default async function setup(project: TestProject) {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const { rows } = await client.query<{ nspname: string }>(
-    "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'test\\_%'",
+    "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'lhtest\\_%'",
   );
   // Only schemas of runs older than two hours: runs in parallel (other checkouts) keep theirs.
   const cutoff = Date.now() / 1000 - 7200;
