@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { emitCommand } from './commands/emit.js';
 import { migrateCommand } from './commands/migrate.js';
+import { pipelinesCommand } from './commands/pipelines.js';
 import { statusCommand } from './commands/status.js';
 import { CliContext, EXIT, reportError } from './context.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   migrateCommand(program, ctx);
   emitCommand(program, ctx, () => async () => {});
   statusCommand(program, ctx);
+  pipelinesCommand(program);
   return { program, close: async () => context?.close() };
 }
 

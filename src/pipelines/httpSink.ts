@@ -1,5 +1,6 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Sink, SinkBatch, SinkOutcome } from '../relay/sink.js';
+import { pipelinesRecordCheck } from './streamSchema.js';
 
 /** Options of {@link createHttpSink}. */
 export interface HttpSinkOptions {
@@ -18,6 +19,13 @@ export interface HttpSinkOptions {
   timeoutMs?: number;
   /** Keep-alive connections per origin. Default 16. */
   connections?: number;
+  /**
+   * The sink's `check` hook, run by the relay on each record before sending (a failing
+   * record is parked instead of sent). Default: {@link pipelinesRecordCheck}, the generated
+   * Pipelines stream schema, because Pipelines answers 200 to a record that does not match
+   * and drops it later. `false` sends every record unchecked.
+   */
+  check?: false | ((stream: string, record: Record<string, unknown>) => string | undefined);
 }
 
 export const DEFAULT_SINK_URL = 'http://127.0.0.1:8787/ingest/{stream}';
@@ -136,5 +144,6 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     return { kind: 'config', status, error: summary };
   }
 
-  return { send, close: () => agent.close() };
+  const check = options.check === undefined ? pipelinesRecordCheck : options.check;
+  return { send, close: () => agent.close(), ...(check ? { check } : {}) };
 }
