@@ -116,7 +116,7 @@ export async function validatePipeline(
   try {
     statements = (await conn.extractStatements(def.transform)).count;
   } catch (e) {
-    fail(def, `transform SQL does not parse: ${firstLine(e).replace(/^Parser Error: /, '')}`);
+    fail(def, `transform SQL does not parse: ${firstLine(e).replace(/^.*Parser Error: /, '')}`);
   }
   if (statements !== 1) fail(def, `transform must be one SELECT statement, found ${statements}`);
 
