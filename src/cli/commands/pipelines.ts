@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type ApplyStep, applyPlan } from '../../pipelines/apply.js';
 import { loadPipelines } from '../../pipelines/definePipeline.js';
 import {
@@ -13,7 +13,7 @@ import {
   type PipelinePlan,
   writePlanFiles,
 } from '../../pipelines/plan.js';
-import { EXIT, positiveInt } from '../context.js';
+import { EXIT } from '../context.js';
 
 interface PlanCliOptions {
   out: string;
@@ -54,8 +54,12 @@ function printPlan(p: readonly PipelinePlan[]): void {
 }
 
 function rollIntervalOption(value: string): number {
-  const n = positiveInt('--roll-interval')(value);
-  if (n < MIN_ROLL_INTERVAL) throw new Error(`--roll-interval must be at least ${MIN_ROLL_INTERVAL} seconds`);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < MIN_ROLL_INTERVAL) {
+    throw new InvalidArgumentError(
+      `--roll-interval must be a whole number of seconds, at least ${MIN_ROLL_INTERVAL}`,
+    );
+  }
   return n;
 }
 
