@@ -9,7 +9,12 @@ export interface HttpSinkOptions {
    * else `http://127.0.0.1:8787/ingest/{stream}` (the local data platform).
    */
   url?: string;
-  /** Per-stream URLs (e.g. each Cloudflare stream's `https://{id}.ingest.cloudflare.com`). */
+  /**
+   * Per-stream URLs (e.g. each Cloudflare stream's `https://{id}.ingest.cloudflare.com`),
+   * overriding `url`. Default: `LAKEHOUSE_SINK_URL_<STREAM>` variables
+   * (`LAKEHOUSE_SINK_URL_ORDERS`), since a Cloudflare ingest URL holds the stream's id, not
+   * its name, and one `{stream}` template cannot reach it.
+   */
   streamUrls?: Record<string, string>;
   /** Bearer token. Default `LAKEHOUSE_SINK_TOKEN`. */
   token?: string;
@@ -72,7 +77,9 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     bodyTimeout: timeoutMs,
   });
   const urlFor = (stream: string) =>
-    options.streamUrls?.[stream] ?? template.replaceAll('{stream}', encodeURIComponent(stream));
+    options.streamUrls?.[stream] ??
+    process.env[`LAKEHOUSE_SINK_URL_${stream.toUpperCase()}`] ??
+    template.replaceAll('{stream}', encodeURIComponent(stream));
 
   async function send(batch: SinkBatch): Promise<SinkOutcome> {
     const body = `[${batch.records.join(',')}]`;

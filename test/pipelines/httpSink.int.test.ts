@@ -144,6 +144,19 @@ describe('HTTP sink against a real server', () => {
     expect(second?.url).toBe('/ingest/api_calls');
     expect(second?.headers.authorization).toBe('Bearer api-token');
   });
+
+  it('sends a stream to its LAKEHOUSE_SINK_URL_<STREAM> URL, other streams by the template', async () => {
+    const s = await server((req, res) => reply(res, 200, { committed: JSON.parse(req.body).length }));
+    process.env.LAKEHOUSE_SINK_URL_ORDERS = `${s.url}/stream-id-of-orders`;
+    try {
+      const k = sink(s);
+      expect(await k.send({ stream: 'orders', records: records(1) })).toMatchObject({ kind: 'ok' });
+      expect(await k.send({ stream: 'api_calls', records: ['{}'] })).toMatchObject({ kind: 'ok' });
+      expect(s.requests.map((r) => r.url)).toEqual(['/stream-id-of-orders', '/ingest/api_calls']);
+    } finally {
+      delete process.env.LAKEHOUSE_SINK_URL_ORDERS;
+    }
+  });
 });
 
 /**
