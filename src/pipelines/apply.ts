@@ -124,7 +124,8 @@ function resolveArgs(c: WranglerCommand, env: NodeJS.ProcessEnv): string[] {
  * Creates a plan's streams, sinks and pipelines with wrangler, idempotently: it first lists
  * what the account has (`wrangler pipelines streams list --json`, ...) and leaves existing
  * names alone. When a list fails or its answer is not JSON, it tries to create and counts
- * an "already exists" failure as existing. Without `yes` it only reports what it would do.
+ * an "already exists" failure as existing. Without `yes` it only reports what it would do
+ * (the plan's schema and SQL files are written in both cases).
  * Existing resources are not compared with the plan: Cloudflare cannot alter a stream
  * schema, sink or pipeline SQL; delete and re-apply to change one.
  */
@@ -154,8 +155,8 @@ export async function applyPlan(
     for (const t of todo) {
       if (!existing[t.kind]?.has(t.name)) resolved.set(`${t.kind}:${t.name}`, resolveArgs(t.command, env));
     }
-    writePlanFiles(plan);
   }
+  writePlanFiles(plan);
 
   const steps: ApplyStep[] = [];
   const failed = new Set<string>();

@@ -138,6 +138,10 @@ export function streamSchema(stream: StreamName): PipelinesStreamSchema {
   let s = cache.get(stream);
   if (!s) {
     s = streamSchemaOf(stream, streams[stream].schema);
+    // Shared by every caller: frozen so that nobody changes the schema the others check against.
+    for (const f of s.fields) Object.freeze(f);
+    Object.freeze(s.fields);
+    Object.freeze(s);
     cache.set(stream, s);
   }
   return s;

@@ -154,8 +154,10 @@ describe('lakehouse pipelines plan', () => {
 
 describe('lakehouse pipelines apply', () => {
   it('without --yes only lists and prints what it would create', async () => {
-    const r = await runCli(['pipelines', 'apply'], { env: env() });
+    const out = mkdtempSync(join(tmpdir(), 'apply-'));
+    const r = await runCli(['pipelines', 'apply', '--out', out], { env: env() });
     expect(r.code).toBe(0);
+    expect(readdirSync(out)).toHaveLength(12);
     expect(creates()).toEqual([]);
     expect(calls().map((c) => c.args.join(' '))).toEqual([
       'pipelines streams list --json',
