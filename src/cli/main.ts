@@ -5,6 +5,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { pruneCommand } from './commands/prune.js';
 import { relayCommand } from './commands/relay.js';
 import { replayCommand } from './commands/replay.js';
+import { pipelinesCommand } from './commands/pipelines.js';
 import { statusCommand } from './commands/status.js';
 import { CliContext, EXIT, reportError } from './context.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   relayCommand(program, ctx);
   replayCommand(program, ctx);
   pruneCommand(program, ctx);
+  pipelinesCommand(program);
   return { program, close: async () => context?.close() };
 }
 

@@ -1,5 +1,6 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Sink, SinkBatch, SinkOutcome } from '../relay/sink.js';
+import { pipelinesRecordCheck } from './streamSchema.js';
 
 /** Options of {@link createHttpSink}. */
 export interface HttpSinkOptions {
@@ -8,7 +9,12 @@ export interface HttpSinkOptions {
    * else `http://127.0.0.1:8787/ingest/{stream}` (the local data platform).
    */
   url?: string;
-  /** Per-stream URLs (e.g. each Cloudflare stream's `https://{id}.ingest.cloudflare.com`). */
+  /**
+   * Per-stream URLs (e.g. each Cloudflare stream's `https://{id}.ingest.cloudflare.com`),
+   * overriding `url`. Default: `LAKEHOUSE_SINK_URL_<STREAM>` variables
+   * (`LAKEHOUSE_SINK_URL_ORDERS`), since a Cloudflare ingest URL holds the stream's id, not
+   * its name, and one `{stream}` template cannot reach it.
+   */
   streamUrls?: Record<string, string>;
   /** Bearer token. Default `LAKEHOUSE_SINK_TOKEN`. */
   token?: string;
@@ -18,6 +24,13 @@ export interface HttpSinkOptions {
   timeoutMs?: number;
   /** Keep-alive connections per origin. Default 16. */
   connections?: number;
+  /**
+   * The sink's `check` hook, run by the relay on each record before sending (a failing
+   * record is parked instead of sent). Default: {@link pipelinesRecordCheck}, the generated
+   * Pipelines stream schema, because Pipelines answers 200 to a record that does not match
+   * and drops it later. `false` sends every record unchecked.
+   */
+  check?: false | ((stream: string, record: Record<string, unknown>) => string | undefined);
 }
 
 export const DEFAULT_SINK_URL = 'http://127.0.0.1:8787/ingest/{stream}';
@@ -64,7 +77,9 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     bodyTimeout: timeoutMs,
   });
   const urlFor = (stream: string) =>
-    options.streamUrls?.[stream] ?? template.replaceAll('{stream}', encodeURIComponent(stream));
+    options.streamUrls?.[stream] ??
+    process.env[`LAKEHOUSE_SINK_URL_${stream.toUpperCase()}`] ??
+    template.replaceAll('{stream}', encodeURIComponent(stream));
 
   async function send(batch: SinkBatch): Promise<SinkOutcome> {
     const body = `[${batch.records.join(',')}]`;
@@ -136,5 +151,6 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     return { kind: 'config', status, error: summary };
   }
 
-  return { send, close: () => agent.close() };
+  const check = options.check === undefined ? pipelinesRecordCheck : options.check;
+  return { send, close: () => agent.close(), ...(check ? { check } : {}) };
 }
