@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { emitCommand } from './commands/emit.js';
+import { maintenanceCommands } from './commands/maintenance.js';
 import { migrateCommand } from './commands/migrate.js';
+import { queryCommand } from './commands/query.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { CliContext, EXIT, reportError } from './context.js';
 
@@ -23,6 +26,9 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   migrateCommand(program, ctx);
   emitCommand(program, ctx, () => async () => {});
   statusCommand(program, ctx);
+  serveCommand(program);
+  queryCommand(program);
+  maintenanceCommands(program);
   return { program, close: async () => context?.close() };
 }
 

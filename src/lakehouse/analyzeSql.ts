@@ -137,6 +137,10 @@ export function analyzeParseTree(json: string): SqlAnalysis {
       const fn = (n.function as Node | undefined)?.function_name;
       problem ??= `table functions such as ${String(fn)}() are not allowed: query the lake tables by name`;
     }
+    if (n.type === 'BASE_TABLE' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(n.table_name))) {
+      // `FROM 'file.parquet'` is a replacement scan: a file read in disguise.
+      problem ??= `"${String(n.table_name)}" is not a table name: query the lake tables by name`;
+    }
     if (n.type === 'BASE_TABLE' && !refs.has(n)) {
       refs.set(n, { table: String(n.table_name).toLowerCase(), predicates: [] });
     }
