@@ -14,8 +14,6 @@ export interface CompactOptions {
   table?: string;
   /** Files smaller than this are rewritten. Default 64 MiB. */
   smallFileBytes?: number;
-  /** Target size of the files written. Default 256 MiB. */
-  targetFileBytes?: number;
 }
 
 export interface CompactResult {
@@ -27,7 +25,7 @@ export interface CompactResult {
 }
 
 /**
- * Rewrites the small files of each partition (two or more) into larger ones, in one
+ * Rewrites the small files of each partition (two or more) into one file per partition, in one
  * `replace` snapshot per table: the rows are unchanged, the old files stay on disk (older
  * snapshots still reference them) until snapshot expiration removes what nothing references.
  * If another writer commits first, the compaction of that table is abandoned (run it again).
@@ -79,7 +77,6 @@ export async function compact(options: CompactOptions): Promise<CompactResult[]>
               dataDir: paths.dataDir,
               fields,
               spec,
-              targetFileBytes: options.targetFileBytes ?? 256 * 1024 * 1024,
             })),
           );
           for (const f of group) removed.add(f.path);

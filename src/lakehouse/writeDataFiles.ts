@@ -26,7 +26,6 @@ export async function writeDataFiles(
     dataDir: string;
     fields: IcebergField[];
     spec: PartitionSpec;
-    targetFileBytes?: number;
   },
 ): Promise<DataFile[]> {
   const { fields, spec } = opts;
@@ -36,13 +35,7 @@ export async function writeDataFiles(
   );
   const fieldIds = fields.map((f) => `${sqlString(f.name)}: ${f.id}`).join(', ');
   const partCols = spec.fields.map((p) => fields.find((f) => f.id === p['source-id'])!.name);
-  const options = [
-    'FORMAT parquet',
-    'COMPRESSION zstd',
-    `FIELD_IDS {${fieldIds}}`,
-    'RETURN_STATS',
-    ...(opts.targetFileBytes ? [`FILE_SIZE_BYTES ${opts.targetFileBytes}`] : []),
-  ];
+  const options = ['FORMAT parquet', 'COMPRESSION zstd', `FIELD_IDS {${fieldIds}}`, 'RETURN_STATS'];
   let target: string;
   if (partCols.length > 0) {
     target = opts.dataDir;
