@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { createRelayTrigger } from '../relay/trigger.js';
 import { emitCommand } from './commands/emit.js';
+import { maintenanceCommands } from './commands/maintenance.js';
 import { migrateCommand } from './commands/migrate.js';
 import { pruneCommand } from './commands/prune.js';
 import { relayCommand } from './commands/relay.js';
 import { replayCommand } from './commands/replay.js';
 import { pipelinesCommand } from './commands/pipelines.js';
+import { queryCommand } from './commands/query.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { CliContext, EXIT, reportError } from './context.js';
 
@@ -38,6 +41,9 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   replayCommand(program, ctx);
   pruneCommand(program, ctx);
   pipelinesCommand(program);
+  serveCommand(program);
+  queryCommand(program);
+  maintenanceCommands(program);
   return { program, close: async () => context?.close() };
 }
 

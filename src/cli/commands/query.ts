@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { resolveWarehouse } from '../../lakehouse/options.js';
+import { QueryError, runQuery } from '../../lakehouse/query.js';
+import { EXIT } from '../context.js';
+import { formatTable } from '../table.js';
+
+interface QueryCliOptions {
+  json?: boolean;
+  csv?: boolean;
+  tenant?: string;
+  explain?: boolean;
+  warehouse?: string;
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+
+export function queryCommand(program: Command): void {
+  program
+    .command('query')
+    .description('Run a read-only SQL query over the lake tables (orders, product_changes, ...)')
+    .argument('<sql>', 'one SELECT statement')
+    .option('--json', 'print {"success","errors","result":{schema,rows,metrics}} like R2 SQL')
+    .option('--csv', 'print CSV with a header line')
+    .option('--tenant <id>', "only this tenant's rows are visible")
+    .option('--explain', 'print which files each table reads (pruned by partition values)')
+    .option(
+      '--warehouse <dir>',
+      'warehouse directory (default: LAKEHOUSE_WAREHOUSE or ./.lakehouse/warehouse)',
+    )
+    .action(async (sql: string, opts: QueryCliOptions) => {
+      try {
+        const r = await runQuery(
+          resolveWarehouse(opts.warehouse),
+          sql,
+          opts.tenant ? { tenant: opts.tenant } : {},
+        );
+        if (opts.explain) {
+          for (const p of r.plan) {
+            process.stderr.write(
+              `${p.table} @ snapshot ${p.snapshotId}: ${p.filesScanned} of ${p.filesTotal} files` +
+                `${p.predicates.length > 0 ? ` (${p.predicates.join(', ')})` : ''}\n`,
+            );
+          }
+          process.stderr.write(
+            `files scanned: ${r.metrics.files_scanned} of ${r.metrics.files_total}, bytes: ${r.metrics.bytes_scanned}\n`,
+          );
+        }
+        if (opts.json) {
+          process.stdout.write(
+            `${JSON.stringify({ success: true, errors: [], result: { schema: r.schema, rows: r.rows, metrics: r.metrics } })}\n`,
+          );
+        } else if (opts.csv) {
+          const names = r.schema.map((c) => c.name);
+          process.stdout.write(
+            [
+              names.map(csvCell).join(','),
+              ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(',')),
+            ].join('\n') + '\n',
+          );
+        } else {
+          const names = r.schema.map((c) => c.name);
+          process.stdout.write(
+            formatTable(
+              names,
+              r.rows.map((row) => names.map((n) => row[n])),
+            ),
+          );
+        }
+      } catch (e) {
+        if (!(e instanceof QueryError)) throw e;
+        if (opts.json) {
+          process.stdout.write(
+            `${JSON.stringify({ success: false, errors: [{ message: e.message }], result: null })}\n`,
+          );
+        } else {
+          process.stderr.write(
+            `lakehouse: query ${e.code === 'REJECTED' ? 'rejected' : 'failed'}: ${e.message}\n`,
+          );
+        }
+        process.exitCode = EXIT.failed;
+      }
+    });
+}

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { resolveServeOptions, resolveWarehouse } from '../../lakehouse/options.js';
+import { createLakehouseServer } from '../../lakehouse/server.js';
+import { pipelines } from '../../pipelines/definitions.js';
+import { positiveInt } from '../context.js';
+
+interface ServeCliOptions {
+  host: string;
+  port: string;
+  warehouse?: string;
+  maxBodyBytes: number;
+  rollIntervalMs: number;
+  rollRecords: number;
+  dedupe: boolean;
+}
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'Run the local data platform: Pipelines-compatible ingest, Iceberg tables, SQL and a REST catalog',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 = any free port)', '8787')
+    .option(
+      '--warehouse <dir>',
+      'warehouse directory (default: LAKEHOUSE_WAREHOUSE or ./.lakehouse/warehouse)',
+    )
+    .option('--max-body-bytes <n>', 'largest ingest request body', positiveInt('--max-body-bytes'), 1_000_000)
+    .option(
+      '--roll-interval-ms <n>',
+      'commit staged records at least this often',
+      positiveInt('--roll-interval-ms'),
+      1000,
+    )
+    .option(
+      '--roll-records <n>',
+      'commit as soon as this many records are staged',
+      positiveInt('--roll-records'),
+      10_000,
+    )
+    .option('--no-dedupe', 'keep records whose event_id the table already has')
+    .addHelpText(
+      'after',
+      '\nEndpoints:\n' +
+        '  POST /ingest/{stream}   JSON array of records; 200 {"committed":N} once durably staged\n' +
+        '  POST /sql               {"query":"SELECT ..."} → R2 SQL-shaped answer\n' +
+        '  GET  /catalog/v1/...    Iceberg REST catalog (read-only)\n' +
+        'Set LAKEHOUSE_SINK_TOKEN to require "Authorization: Bearer <token>" on ingest.',
+    )
+    .action(async (opts: ServeCliOptions) => {
+      const o = resolveServeOptions({
+        host: opts.host,
+        port: Number(opts.port),
+        maxBodyBytes: opts.maxBodyBytes,
+        rollIntervalMs: opts.rollIntervalMs,
+        rollRecords: opts.rollRecords,
+      });
+      const warehouse = resolveWarehouse(opts.warehouse);
+      const server = createLakehouseServer({
+        ...o,
+        warehouse,
+        pipelines: Object.values(pipelines),
+        token: process.env.LAKEHOUSE_SINK_TOKEN || undefined,
+        dedupe: opts.dedupe,
+        onError: (e, what) =>
+          process.stderr.write(`lakehouse: ${what}: ${(e as Error)?.stack ?? String(e)}\n`),
+      });
+      await server.start();
+      process.stdout.write(`${JSON.stringify({ listening: server.url, warehouse })}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server.stop();
+    });
+}

@@ -1,0 +1,111 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { StreamName } from '../domain/catalog.js';
+import type { PipelineDefinition } from '../pipelines/types.js';
+import { TableWriter } from './tableWriter.js';
+import { type RecordError, validateRecords } from './validateRecords.js';
+
+export interface IngestorOptions {
+  /** Warehouse directory. */
+  warehouse: string;
+  /** The pipelines to run, one table each. */
+  pipelines: PipelineDefinition[];
+  /** Fold staged records into a commit at least this often (ms). Default 1,000. */
+  rollIntervalMs?: number;
+  /** ...or as soon as this many records are staged. Default 10,000. */
+  rollRecords?: number;
+  /** Drop records whose `event_id` the table already has. Default true. */
+  dedupe?: boolean;
+  /** Called with background errors (a failed commit is retried on the next roll). */
+  onError?: (e: unknown, what: string) => void;
+}
+
+export type IngestResult =
+  | { ok: true; committed: number; added: number }
+  | { ok: false; reason: 'UNKNOWN_STREAM' }
+  | { ok: false; reason: 'REJECTED'; errors: RecordError[] };
+
+/** The write side of the local platform: validated records in, Iceberg commits out. */
+export interface Ingestor {
+  start(): Promise<void>;
+  /** Validates and durably stages a batch for a stream; all-or-nothing. */
+  ingest(stream: string, body: unknown): Promise<IngestResult>;
+  /** Commits everything staged so far. */
+  flush(): Promise<void>;
+  /** Stops the roll timer and commits what is staged. Safe to call twice. */
+  stop(): Promise<void>;
+  readonly writers: ReadonlyMap<string, TableWriter>;
+}
+
+export function createIngestor(options: IngestorOptions): Ingestor {
+  const rollIntervalMs = options.rollIntervalMs ?? 1000;
+  const onError =
+    options.onError ?? ((e, what) => process.stderr.write(`lakehouse: ${what} failed: ${String(e)}\n`));
+  const writers = new Map<string, TableWriter>();
+  let duck: DuckDBInstance | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let started: Promise<void> | undefined;
+  let stopped = false;
+
+  async function doStart() {
+    duck = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    for (const def of options.pipelines) {
+      if (writers.has(def.stream))
+        throw new Error(`two pipelines read stream ${def.stream}; one per stream is supported`);
+      const w = new TableWriter({
+        warehouse: options.warehouse,
+        definition: def,
+        duck,
+        rollRecords: options.rollRecords ?? 10_000,
+        dedupe: options.dedupe ?? true,
+        onError,
+      });
+      await w.open();
+      writers.set(def.stream, w);
+    }
+    let rolling = false;
+    timer = setInterval(() => {
+      if (rolling) return;
+      rolling = true;
+      Promise.all(
+        [...writers.values()].map((w) => w.flush().catch((e) => onError(e, `commit of ${w.paths.table}`))),
+      ).finally(() => {
+        rolling = false;
+      });
+    }, rollIntervalMs);
+  }
+
+  return {
+    writers,
+    start() {
+      started ??= doStart();
+      return started;
+    },
+    async ingest(stream, body) {
+      const w = writers.get(stream);
+      if (!w) return { ok: false, reason: 'UNKNOWN_STREAM' };
+      const v = validateRecords(stream as StreamName, body);
+      if (!v.ok) return { ok: false, reason: 'REJECTED', errors: v.errors };
+      const added = await w.append(
+        v.records.map((r) => ({ eventId: String(r.event_id), line: JSON.stringify(r) })),
+      );
+      return { ok: true, committed: v.records.length, added };
+    },
+    async flush() {
+      await Promise.all([...writers.values()].map((w) => w.flush()));
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await started?.catch(() => {});
+      try {
+        await Promise.all([...writers.values()].map((w) => w.flush()));
+      } finally {
+        duck?.closeSync();
+      }
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { tenantId as tenantIdSchema } from '../domain/fields.js';
+import { analyzeParseTree, mayMatch, type TableReference } from './analyzeSql.js';
+import { liveDataFiles } from './manifests.js';
+import { fromFileUri } from './paths.js';
+import { duckTypeOf, sqlIdent, sqlString } from './tableSchema.js';
+import type { LiveDataFile } from './types.js';
+import { allTables } from './warehouseCatalog.js';
+
+export interface QueryOptions {
+  /** Only this tenant's rows are visible, whatever the SQL says. */
+  tenant?: string;
+}
+
+/** The answer of a query, shaped like R2 SQL's. */
+export interface QueryResult {
+  schema: { name: string; type: string }[];
+  rows: Record<string, unknown>[];
+  metrics: { files_scanned: number; files_total: number; bytes_scanned: number };
+  /** Per table: which files were read and why. */
+  plan: {
+    table: string;
+    snapshotId: number;
+    filesScanned: number;
+    filesTotal: number;
+    predicates: string[];
+  }[];
+}
+
+export class QueryError extends Error {
+  readonly code: 'REJECTED' | 'INVALID' | 'FAILED';
+  constructor(code: QueryError['code'], message: string) {
+    super(message);
+    this.name = 'QueryError';
+    this.code = code;
+  }
+}
+
+function jsonValue(v: unknown, type: string): unknown {
+  if (v === null || v === undefined) return null;
+  if (
+    /^(DECIMAL|BIGINT|HUGEINT|UBIGINT|UHUGEINT|INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT|DOUBLE|FLOAT)/.test(
+      type,
+    )
+  ) {
+    const n = Number(v);
+    return Number.isFinite(n) && (!/INT/.test(type) || Number.isSafeInteger(n)) ? n : String(v);
+  }
+  if (type === 'TIMESTAMP WITH TIME ZONE' && typeof v === 'string') {
+    const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d)(?::?(\d\d))?$/.exec(v);
+    if (m) return new Date(`${m[1]}T${m[2]}${m[3]}:${m[4] ?? '00'}`).toISOString();
+  }
+  return v;
+}
+
+/**
+ * Runs one read-only SELECT over the warehouse's current snapshots. Each query gets a
+ * fresh in-memory DuckDB in which every lake table is a view over exactly the data files
+ * the query may need (from the manifests, pruned by partition values; for a tenant, only
+ * that tenant's files and rows). Then file access is restricted to those files, external
+ * access is switched off and the configuration locked, and only then the user's SQL runs:
+ * it cannot read other files, other tenants' rows, or change the setup, whatever it says.
+ */
+export async function runQuery(
+  warehouse: string,
+  sql: string,
+  options: QueryOptions = {},
+): Promise<QueryResult> {
+  if (options.tenant !== undefined && !tenantIdSchema().safeParse(options.tenant).success) {
+    throw new QueryError('INVALID', `invalid tenant id ${JSON.stringify(options.tenant)}`);
+  }
+  const duck = await DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  const conn = await duck.connect();
+  try {
+    const parsed = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`);
+    const analysis = analyzeParseTree(String(parsed.getRows()[0]![0]));
+    if (!analysis.ok) throw new QueryError('REJECTED', analysis.message);
+
+    const tables = await allTables(warehouse);
+    const allowed: string[] = [];
+    const plan: QueryResult['plan'] = [];
+    let filesScanned = 0;
+    let filesTotal = 0;
+    let bytesScanned = 0;
+    for (const t of tables) {
+      const md = t.loaded.metadata;
+      const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
+      const refs = analysis.references.filter((r) => r.table === t.table.toLowerCase());
+      const hasTenant = fields.some((f) => f.name === 'tenant_id');
+      if (options.tenant !== undefined && !hasTenant) {
+        // A table without tenant_id cannot be scoped to a tenant: it is empty for tenant queries.
+        refs.length = 0;
+      }
+      const { files } = refs.length > 0 ? await liveDataFiles(md) : { files: [] as LiveDataFile[] };
+      const partitionNames = new Set(md['partition-specs'].flatMap((s) => s.fields.map((f) => f.name)));
+      const wanted = files.filter((f) => {
+        if (
+          options.tenant !== undefined &&
+          'tenant_id' in f.partition &&
+          f.partition.tenant_id !== options.tenant
+        ) {
+          return false;
+        }
+        return refs.some((r) => fileMatches(f, r, partitionNames));
+      });
+      if (refs.length > 0) {
+        filesTotal += files.length;
+        filesScanned += wanted.length;
+        bytesScanned += wanted.reduce((n, f) => n + f.fileSizeInBytes, 0);
+        plan.push({
+          table: `${t.namespace}.${t.table}`,
+          snapshotId: md['current-snapshot-id'],
+          filesScanned: wanted.length,
+          filesTotal: files.length,
+          predicates: [
+            ...new Set(
+              refs.flatMap((r) =>
+                r.predicates
+                  .filter((p) => partitionNames.has(p.column))
+                  .map((p) => `${p.column} ${p.op} ${JSON.stringify(p.values)}`),
+              ),
+            ),
+            ...(options.tenant !== undefined
+              ? [`tenant_id = ${JSON.stringify(options.tenant)} (tenant scope)`]
+              : []),
+          ],
+        });
+      }
+      const cols = fields.map((f) => sqlIdent(f.name)).join(', ');
+      const tenantFilter =
+        options.tenant !== undefined ? ` WHERE tenant_id = ${sqlString(options.tenant)}` : '';
+      let body: string;
+      if (wanted.length > 0) {
+        const paths = wanted.map((f) => fromFileUri(f.path));
+        allowed.push(...paths);
+        body = `SELECT ${cols} FROM read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)${tenantFilter}`;
+      } else {
+        body = `SELECT ${fields.map((f) => `CAST(NULL AS ${duckTypeOf(f.type)}) AS ${sqlIdent(f.name)}`).join(', ')} WHERE false`;
+      }
+      await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(t.table)} AS ${body}`);
+    }
+    await conn.run(`SET allowed_paths = [${allowed.map(sqlString).join(', ')}]`);
+    await conn.run('SET enable_external_access = false');
+    await conn.run("SET TimeZone = 'UTC'");
+    await conn.run('SET lock_configuration = true');
+
+    let reader: Awaited<ReturnType<typeof conn.runAndReadAll>>;
+    try {
+      reader = await conn.runAndReadAll(sql);
+    } catch (e) {
+      throw new QueryError('INVALID', (e as Error).message);
+    }
+    const names = reader.columnNames();
+    const types = reader.columnTypes().map(String);
+    const rows = reader.getRowObjectsJson().map((r) => {
+      const o: Record<string, unknown> = {};
+      names.forEach((n, i) => {
+        o[n] = jsonValue(r[n], types[i]!);
+      });
+      return o;
+    });
+    return {
+      schema: names.map((name, i) => ({ name, type: types[i]! })),
+      rows,
+      metrics: { files_scanned: filesScanned, files_total: filesTotal, bytes_scanned: bytesScanned },
+      plan,
+    };
+  } finally {
+    conn.closeSync();
+    duck.closeSync();
+  }
+}
+
+function fileMatches(f: LiveDataFile, ref: TableReference, partitionNames: Set<string>): boolean {
+  return ref.predicates.every(
+    (p) => !partitionNames.has(p.column) || mayMatch(f.partition[p.column] ?? null, p),
+  );
+}
+
+/** A query engine bound to one warehouse: `query(sql)` and `queryTenant(tenant, sql)`. */
+export function createQueryEngine(warehouse: string) {
+  return {
+    query: (sql: string) => runQuery(warehouse, sql),
+    queryTenant: (tenantId: string, sql: string) => runQuery(warehouse, sql, { tenant: tenantId }),
+  };
+}

@@ -1,0 +1,192 @@
+import type { DuckDBInstance } from '@duckdb/node-api';
+import type { PipelineDefinition } from '../pipelines/types.js';
+import { commitWithRetry } from './commitSnapshot.js';
+import { liveDataFiles, readManifestList } from './manifests.js';
+import { fromFileUri, type TablePaths, tablePaths } from './paths.js';
+import { createSerializer } from './serialize.js';
+import { type Segment, StagingLog } from './stagingLog.js';
+import { commitMetadata, loadTable, newTableMetadata } from './tableMetadata.js';
+import { deriveTableSchema, sourceRelation, sqlString, transformOver } from './tableSchema.js';
+import { STAGING_WATERMARK_PROPERTY } from './types.js';
+import { writeDataFiles } from './writeDataFiles.js';
+
+export interface TableWriterOptions {
+  warehouse: string;
+  definition: PipelineDefinition;
+  duck: DuckDBInstance;
+  rollRecords: number;
+  dedupe: boolean;
+  onError: (e: unknown, what: string) => void;
+}
+
+/** A staged record: the JSON line as written, and its event id. */
+export interface StagedRecord {
+  eventId: string;
+  line: string;
+}
+
+/** Creates the table of a pipeline if it has no metadata yet (v1: schema, spec, no snapshot). */
+export async function ensureTable(duck: DuckDBInstance, warehouse: string, def: PipelineDefinition) {
+  const paths = tablePaths(warehouse, def.destination.namespace, def.destination.table);
+  const existing = await loadTable(paths);
+  if (existing) return { paths, loaded: existing };
+  const conn = await duck.connect();
+  try {
+    const { fields, spec } = await deriveTableSchema(conn, def);
+    const md = newTableMetadata(paths, fields, spec, {
+      'lakehouse.pipeline': def.name,
+      'lakehouse.stream': def.stream,
+    });
+    const created = await commitMetadata(paths, undefined, md);
+    return { paths, loaded: created ?? (await loadTable(paths))! };
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/**
+ * The one writer of a table in this process: appends acknowledged records to the staging
+ * log (deduplicating on `event_id`), and folds closed segments into Iceberg commits.
+ * Appends are serialized so the dedupe check and the append are one step; commits are
+ * serialized so exactly one commit of this table is in flight at a time.
+ */
+export class TableWriter {
+  readonly definition: PipelineDefinition;
+  readonly paths: TablePaths;
+  readonly #opts: TableWriterOptions;
+  readonly #log: StagingLog;
+  readonly #appendLock = createSerializer();
+  readonly #commitLock = createSerializer();
+  readonly #eventIds = new Set<string>();
+  #closed: Segment[] = [];
+  #dedupeColumn = false;
+
+  constructor(opts: TableWriterOptions) {
+    this.#opts = opts;
+    this.definition = opts.definition;
+    this.paths = tablePaths(
+      opts.warehouse,
+      opts.definition.destination.namespace,
+      opts.definition.destination.table,
+    );
+    this.#log = new StagingLog(this.paths.stagingDir);
+  }
+
+  /** Creates the table if needed, recovers the staging log and folds what a crash left staged. */
+  async open(): Promise<void> {
+    const { loaded } = await ensureTable(this.#opts.duck, this.#opts.warehouse, this.definition);
+    const watermark = Number(loaded.metadata.properties[STAGING_WATERMARK_PROPERTY] ?? 0);
+    const { segments, eventIds } = await this.#log.recover(watermark);
+    this.#closed = segments;
+    const fields = loaded.metadata.schemas.find(
+      (s) => s['schema-id'] === loaded.metadata['current-schema-id'],
+    )!.fields;
+    this.#dedupeColumn = fields.some((f) => f.name === 'event_id');
+    if (this.#opts.dedupe) {
+      for (const id of eventIds) this.#eventIds.add(id);
+      if (this.#dedupeColumn) await this.#loadCommittedIds(loaded.metadata);
+    }
+    await this.flush();
+  }
+
+  async #loadCommittedIds(metadata: Parameters<typeof liveDataFiles>[0]): Promise<void> {
+    const { files } = await liveDataFiles(metadata);
+    if (files.length === 0) return;
+    const conn = await this.#opts.duck.connect();
+    try {
+      const list = files.map((f) => sqlString(fromFileUri(f.path))).join(', ');
+      const reader = await conn.runAndReadAll(`SELECT event_id FROM read_parquet([${list}])`);
+      for (const row of reader.getRows()) this.#eventIds.add(String(row[0]));
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  /** Number of records staged and not yet committed. */
+  get pending(): number {
+    return this.#log.activeRecords + this.#closed.reduce((n, s) => n + s.records, 0);
+  }
+
+  /**
+   * Stages records durably. Records whose `event_id` the table already has (committed or
+   * staged), or that repeat within the batch, are dropped. Resolves once the new ones are
+   * fsynced; returns how many were new.
+   */
+  append(records: StagedRecord[]): Promise<number> {
+    return this.#appendLock(async () => {
+      let fresh = records;
+      if (this.#opts.dedupe) {
+        const seen = new Set<string>();
+        fresh = records.filter((r) => {
+          if (this.#eventIds.has(r.eventId) || seen.has(r.eventId)) return false;
+          seen.add(r.eventId);
+          return true;
+        });
+      }
+      await this.#log.append(fresh.map((r) => r.line));
+      if (this.#opts.dedupe) for (const r of fresh) this.#eventIds.add(r.eventId);
+      if (this.#log.activeRecords >= this.#opts.rollRecords) {
+        this.flush().catch((e) => this.#opts.onError(e, `commit of ${this.paths.table}`));
+      }
+      return fresh.length;
+    });
+  }
+
+  /** Closes the active segment and commits every closed segment to the Iceberg table. */
+  flush(): Promise<void> {
+    return this.#commitLock(async () => {
+      const seg = await this.#appendLock(() => this.#log.close());
+      if (seg) this.#closed.push(seg);
+      if (this.#closed.length === 0) return;
+      const segments = [...this.#closed];
+      await this.#fold(segments);
+      await this.#log.remove(segments);
+      this.#closed = this.#closed.filter((s) => !segments.includes(s));
+    });
+  }
+
+  async #fold(segments: Segment[]): Promise<void> {
+    const watermark = Math.max(...segments.map((s) => s.id));
+    const conn = await this.#opts.duck.connect();
+    try {
+      await conn.run("SET TimeZone = 'UTC'");
+      await conn.run(
+        `CREATE OR REPLACE TEMP VIEW source AS SELECT * FROM ${sourceRelation(
+          this.definition,
+          segments.map((s) => s.path),
+        )}`,
+      );
+      const base = await loadTable(this.paths);
+      const md = base!.metadata;
+      const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
+      const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
+      const files = await writeDataFiles(conn, {
+        relation: transformOver(this.definition),
+        dataDir: this.paths.dataDir,
+        fields,
+        spec,
+      });
+      if (files.length === 0) return; // the transform kept nothing: deleting the segments is enough
+      await commitWithRetry(this.paths, async (latest) => {
+        if (Number(latest.metadata.properties[STAGING_WATERMARK_PROPERTY] ?? 0) >= watermark)
+          return undefined;
+        const current = latest.metadata.snapshots.find(
+          (s) => s['snapshot-id'] === latest.metadata['current-snapshot-id'],
+        );
+        const manifests = current ? await readManifestList(current['manifest-list']) : [];
+        return {
+          operation: 'append',
+          keepManifests: manifests,
+          entries: files.map((file) => ({ status: 1 as const, file })),
+          summary: {
+            'lakehouse.staging-segments': `${segments[0]!.id}-${watermark}`,
+            'lakehouse.staging-records': String(segments.reduce((n, s) => n + s.records, 0)),
+          },
+          properties: { [STAGING_WATERMARK_PROPERTY]: String(watermark) },
+        };
+      });
+    } finally {
+      conn.closeSync();
+    }
+  }
+}
