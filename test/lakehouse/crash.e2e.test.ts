@@ -64,7 +64,7 @@ describe('lakehouse serve under SIGKILL', () => {
       expect(r).toEqual({ status: 200, body: { committed: 20 } });
     }
     expect((await count(warehouse)).n).toBe(0); // acknowledged, not yet committed
-    const staging = join(warehouse, '_staging', 'lake.orders');
+    const staging = join(warehouse, '_staging', 'lakehouse.orders');
     const copy = join(warehouse, '..', `${Date.now()}-staging-copy`);
     await cp(staging, copy, { recursive: true });
     await kill9(first.child);

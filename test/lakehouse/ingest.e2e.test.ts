@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 const stagedLines = async (warehouse: string) => {
-  const dir = join(warehouse, '_staging', 'lake.orders');
+  const dir = join(warehouse, '_staging', 'lakehouse.orders');
   let n = 0;
   for (const f of await readdir(dir))
     n += (await readFile(join(dir, f), 'utf8')).split('\n').filter(Boolean).length;
@@ -94,7 +94,7 @@ describe('ingest', () => {
     const answers = await Promise.all(batches.map((b) => postJson(url, b)));
     expect(answers.every((a) => a.status === 200 && a.body.committed === 5)).toBe(true);
     await s.ingestor.flush();
-    const paths = tablePaths(s.warehouse, 'lake', 'orders');
+    const paths = tablePaths(s.warehouse, 'lakehouse', 'orders');
     const loaded = (await loadTable(paths))!;
     const md = loaded.metadata;
     // Metadata versions are contiguous and the current snapshot counts every row.

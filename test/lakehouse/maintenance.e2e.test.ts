@@ -25,7 +25,7 @@ describe('table maintenance', () => {
       expect((await postJson(`${s.url}/ingest/orders`, batch)).status).toBe(200);
       await s.ingestor.flush();
     }
-    const paths = tablePaths(s.warehouse, 'lake', 'orders');
+    const paths = tablePaths(s.warehouse, 'lakehouse', 'orders');
     const before = (await loadTable(paths))!;
     expect((await liveDataFiles(before.metadata)).files.length).toBe(8);
     const answer =
@@ -33,7 +33,12 @@ describe('table maintenance', () => {
     const expected = (await runQuery(s.warehouse, answer)).rows;
 
     const [r] = await compact({ warehouse: s.warehouse, table: 'orders' });
-    expect(r).toMatchObject({ table: 'lake.orders', partitionsRewritten: 2, filesRemoved: 8, filesAdded: 2 });
+    expect(r).toMatchObject({
+      table: 'lakehouse.orders',
+      partitionsRewritten: 2,
+      filesRemoved: 8,
+      filesAdded: 2,
+    });
     const after = (await loadTable(paths))!;
     const current = after.metadata.snapshots.at(-1)!;
     expect(current.summary.operation).toBe('replace');
@@ -52,7 +57,9 @@ describe('table maintenance', () => {
       env,
     });
     expect(cli.code, cli.stderr).toBe(0);
-    const orders = JSON.parse(cli.stdout).tables.find((t: { table: string }) => t.table === 'lake.orders');
+    const orders = JSON.parse(cli.stdout).tables.find(
+      (t: { table: string }) => t.table === 'lakehouse.orders',
+    );
     expect(orders.snapshotsExpired).toBe(4);
     expect(orders.filesDeleted).toBeGreaterThan(0);
 
@@ -64,7 +71,7 @@ describe('table maintenance', () => {
       }
     }
     // The 8 small files only expired snapshots referenced are gone.
-    expect((await dataFilesOnDisk(s.warehouse, 'lake', 'orders')).length).toBe(3);
+    expect((await dataFilesOnDisk(s.warehouse, 'lakehouse', 'orders')).length).toBe(3);
     const rows = (await runQuery(s.warehouse, 'SELECT COUNT(*) AS n FROM orders')).rows;
     expect(rows).toEqual([{ n: 9 }]);
     const realFetch = globalThis.fetch;

@@ -17,7 +17,7 @@ describe('query containment', () => {
       expect((await postJson(`${s.url}/ingest/${stream}`, records)).status).toBe(200);
     }
     await s.ingestor.flush();
-    const md = (await loadTable(tablePaths(warehouse, 'lake', 'orders')))!.metadata;
+    const md = (await loadTable(tablePaths(warehouse, 'lakehouse', 'orders')))!.metadata;
     otherFile = fromFileUri(
       (await liveDataFiles(md)).files.find((f) => f.partition.tenant_id === TENANT_B)!.path,
     );

@@ -108,7 +108,7 @@ describe('round trip: relay HTTP sink → ingest → Iceberg → SQL', () => {
   it('icebird reads every table and agrees with DuckDB row for row', async () => {
     globalThis.fetch = fileFetch(realFetch);
     for (const [table, records] of Object.entries(data)) {
-      const location = tablePaths(server.warehouse, 'lake', table).location;
+      const location = tablePaths(server.warehouse, 'lakehouse', table).location;
       const rows = await icebergRead({ tableUrl: location });
       expect(rows.length, table).toBe(records.length);
       const duck = await runQuery(server.warehouse, `SELECT * FROM ${table} ORDER BY event_id`);
@@ -141,17 +141,19 @@ describe('round trip: relay HTTP sink → ingest → Iceberg → SQL', () => {
 
   it('iceberg-js lists and loads the tables through /catalog', async () => {
     const catalog = new IcebergRestCatalog({ baseUrl: `${server.url}/catalog` });
-    expect(await catalog.listNamespaces()).toEqual([{ namespace: ['lake'] }]);
-    const tables = await catalog.listTables({ namespace: ['lake'] });
+    expect(await catalog.listNamespaces()).toEqual([{ namespace: ['lakehouse'] }]);
+    const tables = await catalog.listTables({ namespace: ['lakehouse'] });
     expect(tables.map((t) => t.name).sort()).toEqual(Object.keys(data).sort());
-    const md = await catalog.loadTable({ namespace: ['lake'], name: 'orders' });
+    const md = await catalog.loadTable({ namespace: ['lakehouse'], name: 'orders' });
     expect(md['format-version']).toBe(2);
     expect(md['current-snapshot-id']).toBeGreaterThan(0);
     expect(md['partition-specs'][0]!.fields.map((f) => f.name)).toEqual(['tenant_id', 'year', 'month']);
-    expect(await catalog.tableExists({ namespace: ['lake'], name: 'orders' })).toBe(true);
-    expect(await catalog.tableExists({ namespace: ['lake'], name: 'nope' })).toBe(false);
-    expect(await catalog.namespaceExists({ namespace: ['lake'] })).toBe(true);
-    await expect(catalog.loadTable({ namespace: ['lake'], name: 'nope' })).rejects.toThrow(/does not exist/);
+    expect(await catalog.tableExists({ namespace: ['lakehouse'], name: 'orders' })).toBe(true);
+    expect(await catalog.tableExists({ namespace: ['lakehouse'], name: 'nope' })).toBe(false);
+    expect(await catalog.namespaceExists({ namespace: ['lakehouse'] })).toBe(true);
+    await expect(catalog.loadTable({ namespace: ['lakehouse'], name: 'nope' })).rejects.toThrow(
+      /does not exist/,
+    );
     // Its answer can be handed to icebird, as a BI client would.
     globalThis.fetch = fileFetch(realFetch);
     const rows = await icebergRead({ tableUrl: md.location, metadata: md as never });
