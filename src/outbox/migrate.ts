@@ -42,6 +42,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   const schema = assertSchemaName(options.schema ?? (process.env.LAKEHOUSE_DB_SCHEMA || DEFAULT_DB_SCHEMA));
   const migrations = readMigrationFiles({ migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER });
   const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => {}); // a lost connection surfaces as the failing query
   await client.connect();
   const lockKey = `lakehouse:migrate:${schema}`;
   try {
