@@ -63,7 +63,9 @@ describe('relay operations', () => {
       const metrics = await (await fetch(`${relay.metricsUrl}/metrics`)).text();
       expect(metrics).toMatch(/lakehouse_relay_events_delivered_total\{stream="orders"\} 5/);
       await waitFor(
-        async () => (await (await fetch(`${relay.metricsUrl}/healthz`)).json()).status === 'idle',
+        async () =>
+          ((await (await fetch(`${relay.metricsUrl}/healthz`)).json()) as { status: string }).status ===
+          'idle',
         {
           timeoutMs: 10_000,
         },
