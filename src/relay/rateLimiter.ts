@@ -5,6 +5,14 @@
  */
 export class RateLimiter {
   #tat = new Map<string, number>();
+  readonly #now: () => number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  /** `now` and `sleep` are the clock (ms) and the wait; injectable for tests. */
+  constructor(now: () => number = () => performance.now(), sleep = delay) {
+    this.#now = now;
+    this.#sleep = sleep;
+  }
 
   /** Waits until `bytes` may be sent on `stream` at `bytesPerSecond`, bursting up to `burstBytes`. */
   async take(
@@ -14,13 +22,14 @@ export class RateLimiter {
     burstBytes: number,
     signal?: AbortSignal,
   ): Promise<void> {
-    const now = performance.now();
+    const now = this.#now();
     const emission = (bytes / bytesPerSecond) * 1000;
     const tolerance = (burstBytes / bytesPerSecond) * 1000;
-    const tat = Math.max(this.#tat.get(stream) ?? now, now);
+    // Theoretical arrival time after this send; anything beyond one burst ahead of now waits.
+    const tat = Math.max(this.#tat.get(stream) ?? now, now) + emission;
     const wait = tat - tolerance - now;
-    this.#tat.set(stream, tat + emission);
-    if (wait > 0) await delay(wait, signal);
+    this.#tat.set(stream, tat);
+    if (wait > 0) await this.#sleep(wait, signal);
   }
 }
 
