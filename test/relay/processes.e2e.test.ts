@@ -146,12 +146,14 @@ describe('relay processes', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('stops within 10 s on SIGTERM while a batch is in flight, and the batch is delivered later', async () => {
+  it('shows the batch in flight in status, stops within 10 s on SIGTERM, and the batch is delivered later', async () => {
     const sink = await sinkWith({ latencyMs: 60_000 });
     const expected = await emitOrders(db.env, 'sigterm', 1, 10);
     const env = relayEnv(db.env, sink);
     const relay = startCli(['relay'], env);
     await waitFor(() => sink.inFlight > 0, { timeoutMs: 20_000 });
+    const during = JSON.parse((await runCli(['status', '--json'], { env })).stdout).streams[0];
+    expect(during).toMatchObject({ stream: 'orders', inFlight: 1, pending: 10 });
     const t0 = Date.now();
     expect(await relay.kill('SIGTERM')).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
