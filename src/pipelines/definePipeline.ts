@@ -1,4 +1,4 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { isStreamName, STREAM_NAMES } from '../domain/catalog.js';
 import { LakehouseError } from '../errors.js';
 import { type PipelinesField, streamSchema } from './streamSchema.js';
@@ -165,6 +165,9 @@ export async function validatePipeline(
  * engines.
  */
 async function withValidator<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  // Loaded on first use: the relay imports the definitions but never validates SQL, and
+  // DuckDB's native library costs tens of MB of resident memory.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:', {
     enable_external_access: 'false',
     autoinstall_known_extensions: 'false',
