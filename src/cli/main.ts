@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createRelayTrigger } from '../relay/trigger.js';
+import { demoCommand } from './commands/demo.js';
 import { emitCommand } from './commands/emit.js';
 import { maintenanceCommands } from './commands/maintenance.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -44,6 +45,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   serveCommand(program);
   queryCommand(program);
   maintenanceCommands(program);
+  demoCommand(program, ctx);
   return { program, close: async () => context?.close() };
 }
 
