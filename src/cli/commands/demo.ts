@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createDashboard } from '../../dashboard/routes.js';
 import { type DemoResult, runDemo } from '../../demo/runDemo.js';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { type CliContext, positiveInt } from '../context.js';
@@ -90,6 +91,16 @@ export function demoCommand(program: Command, ctx: () => CliContext): void {
       if (!/^\d{4}-\d\d-\d\d$/.test(opts.start))
         throw new Error(`--start must be a date like 2026-01-01, got "${opts.start}"`);
       const c = ctx();
+      const warehouse = resolveWarehouse(opts.warehouse);
+      const dashboard = opts.dashboard
+        ? createDashboard({
+            databaseUrl: c.config.databaseUrl,
+            schema: c.config.schema,
+            warehouse,
+            host: opts.host,
+          })
+        : undefined;
+      if (dashboard) c.onClose(() => dashboard.close());
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
@@ -99,7 +110,8 @@ export function demoCommand(program: Command, ctx: () => CliContext): void {
           databaseUrl: c.config.databaseUrl,
           redisUrl: c.config.redisUrl,
           schema: c.config.schema,
-          warehouse: resolveWarehouse(opts.warehouse),
+          warehouse,
+          extraRoutes: dashboard?.routes,
           host: opts.host,
           port: Number(opts.port),
           tenants: opts.tenants,
