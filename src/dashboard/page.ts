@@ -29,9 +29,10 @@ textarea{width:100%;max-width:60rem;height:5rem;font:13px monospace}button{margi
 <textarea id="sql">SELECT tenant_id, COUNT(*) AS orders, SUM(total_amount) AS revenue FROM orders GROUP BY tenant_id ORDER BY revenue DESC</textarea><br>
 <button id="run">Run</button><span id="sql-status" class="muted"></span>
 <table id="sql-result"><thead></thead><tbody></tbody></table>
-<p class="muted">BullMQ queue: see <code>lakehouse status</code>; relay metrics at the relay's /metrics.</p>
+<p class="muted">BullMQ queue of the relay: <a id="queues" href="/dashboard/queues">/dashboard/queues</a> (bull-board).</p>
 <script>
 const token = new URLSearchParams(location.search).get('token');
+if (token) document.getElementById('queues').href = '/dashboard/queues?token=' + encodeURIComponent(token);
 const headers = token ? { authorization: 'Bearer ' + token } : {};
 const esc = (v) => String(v ?? '').replace(/[&<>"]/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
 const api = (path, body) => fetch('/dashboard/api/' + path, body === undefined ? { headers } :

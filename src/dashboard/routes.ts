@@ -1,6 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
+import { envConfig } from '../config.js';
 import { LakehouseError } from '../errors.js';
 import { readBody, sendJson } from '../lakehouse/http.js';
 import { QueryError, runQuery } from '../lakehouse/query.js';
@@ -18,6 +24,10 @@ export interface DashboardOptions {
   token?: string;
   /** The address the server listens on: a token is required unless it is a loopback address. */
   host: string;
+  /** Redis of the relay's BullMQ queue, shown by bull-board under `/dashboard/queues`. Default `REDIS_URL`. */
+  redisUrl?: string;
+  /** The relay's queue. Default `lakehouse-relay-<schema>`. */
+  queueName?: string;
 }
 
 export interface Dashboard {
@@ -26,16 +36,39 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
+const QUEUES_PATH = '/dashboard/queues';
+type Handler = (req: IncomingMessage, res: ServerResponse, next: (e?: unknown) => void) => void;
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-function tokenOk(req: IncomingMessage, token: string | undefined): boolean {
+const COOKIE = 'lakehouse_dashboard_token';
+
+/**
+ * The token may come as `?token=` (links), `Authorization: Bearer` (the page's fetches) or the
+ * cookie set after a `?token=` visit (bull-board's own assets and API calls carry no token).
+ */
+function tokenOk(req: IncomingMessage, res: ServerResponse, token: string | undefined): boolean {
   if (!token) return true;
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const given =
-    url.searchParams.get('token') ?? String(req.headers.authorization ?? '').replace(/^Bearer /, '');
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const cookie = String(req.headers.cookie ?? '')
+    .split(/;\s*/)
+    .find((c) => c.startsWith(`${COOKIE}=`))
+    ?.slice(COOKIE.length + 1);
+  const fromQuery = url.searchParams.get('token');
+  const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+  const ok = [fromQuery, bearer, cookie && decodeURIComponent(cookie)].some((given) => {
+    if (!given) return false;
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  });
+  if (ok && fromQuery) {
+    res.setHeader(
+      'set-cookie',
+      `${COOKIE}=${encodeURIComponent(token)}; Path=/dashboard; HttpOnly; SameSite=Strict`,
+    );
+  }
+  return ok;
 }
 
 async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -64,12 +97,43 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
   pool.on('error', () => {});
+  // bull-board (BullMQ queue state) is created on first use: no Redis connection until then.
+  let board: { handler: Handler; queue: Queue; redis: Redis } | undefined;
+  const bullBoard = () => {
+    if (board) return board;
+    const redis = new Redis(options.redisUrl ?? envConfig().redisUrl, { maxRetriesPerRequest: null });
+    redis.on('error', () => {});
+    const queue = new Queue(options.queueName ?? `lakehouse-relay-${options.schema}`, { connection: redis });
+    queue.on('error', () => {});
+    const adapter = new ExpressAdapter().setBasePath(QUEUES_PATH);
+    createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: false })], serverAdapter: adapter });
+    board = { handler: adapter.getRouter() as Handler, queue, redis };
+    return board;
+  };
   return {
     async routes(req, res, path) {
       if (path !== '/dashboard' && !path.startsWith('/dashboard/')) return false;
-      if (!tokenOk(req, token)) {
+      if (!tokenOk(req, res, token)) {
         sendJson(res, 401, {
           error: 'missing or wrong dashboard token (LAKEHOUSE_DASHBOARD_TOKEN): add ?token=',
+        });
+        return true;
+      }
+      if (path === QUEUES_PATH || path.startsWith(`${QUEUES_PATH}/`)) {
+        const { handler } = bullBoard();
+        // The express app of bull-board expects to be mounted: strip the prefix from the URL.
+        req.url = (req.url ?? '/').slice(QUEUES_PATH.length) || '/';
+        if (!req.url.startsWith('/')) req.url = `/${req.url}`;
+        await new Promise<void>((resolve, reject) => {
+          res.once('finish', () => resolve());
+          res.once('close', () => resolve());
+          handler(req, res, (e) => {
+            if (e) reject(e);
+            else {
+              sendJson(res, 404, { error: `no route ${path}` });
+              resolve();
+            }
+          });
         });
         return true;
       }
@@ -117,6 +181,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       sendJson(res, 404, { error: `no dashboard route ${req.method} ${path}` });
       return true;
     },
-    close: () => pool.end(),
+    async close() {
+      if (board) {
+        await board.queue.close().catch(() => {});
+        board.redis.disconnect();
+      }
+      await pool.end();
+    },
   };
 }

@@ -152,5 +152,17 @@ describe('dashboard', () => {
     await expect.poll(() => page.locator('#sql-result tbody tr').count(), { timeout: 20_000 }).toBe(3);
     expect(await page.locator('#sql-result tbody tr').first().textContent()).toBe('t010');
     await page.screenshot({ path: join(tmpdir(), 'lakehouse-dashboard.png'), fullPage: true });
+
+    // bull-board shows the relay's BullMQ queue under /dashboard/queues.
+    const queues = await fetch(`${url}/dashboard/queues/api/queues?token=${TOKEN}`);
+    expect(queues.status).toBe(200);
+    const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name);
+    expect(names).toContain(`lakehouse-relay-${db.schema}`);
+    await page.goto(`${url}/dashboard/queues?token=${TOKEN}`);
+    await expect
+      .poll(() => page.locator('body').innerText(), { timeout: 20_000 })
+      .toContain(`lakehouse-relay-${db.schema}`);
+    await page.screenshot({ path: join(tmpdir(), 'lakehouse-dashboard-queues.png') });
+    expect((await fetch(`${url}/dashboard/queues`)).status).toBe(401);
   });
 });

@@ -95,6 +95,7 @@ export function demoCommand(program: Command, ctx: () => CliContext): void {
       const dashboard = opts.dashboard
         ? createDashboard({
             databaseUrl: c.config.databaseUrl,
+            redisUrl: c.config.redisUrl,
             schema: c.config.schema,
             warehouse,
             host: opts.host,

@@ -67,7 +67,13 @@ export function serveCommand(program: Command): void {
       const warehouse = resolveWarehouse(opts.warehouse);
       const env = envConfig();
       const dashboard = opts.dashboard
-        ? createDashboard({ databaseUrl: env.databaseUrl, schema: env.schema, warehouse, host: o.host })
+        ? createDashboard({
+            databaseUrl: env.databaseUrl,
+            redisUrl: env.redisUrl,
+            schema: env.schema,
+            warehouse,
+            host: o.host,
+          })
         : undefined;
       const server = createLakehouseServer({
         ...o,
