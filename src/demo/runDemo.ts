@@ -131,7 +131,7 @@ function totals(status: OutboxStatus) {
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const { signal } = o;
   await migrate(o.databaseUrl, { schema: o.schema });
-  const db = new pg.Pool({ connectionString: o.databaseUrl, max: 12 });
+  const db = new pg.Pool({ connectionString: o.databaseUrl, max: 20 });
   db.on('error', () => {});
   let server: LakehouseServer | undefined;
   let relay: ReturnType<typeof createRelay> | undefined;
@@ -196,7 +196,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const start = new Date(`${o.start ?? '2026-01-01'}T00:00:00Z`);
     for (const t of tenants) await sim.createProducts(t, start);
     const plan = historyPlan(sim, tenants, start, o.days ?? 90, rng.next);
-    await pool(plan, 8, signal, ({ op, t, when }) => op(t, when));
+    await pool(plan, 16, signal, ({ op, t, when }) => op(t, when));
 
     phase = 'live';
     const rate = o.rate ?? 20;

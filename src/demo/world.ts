@@ -54,7 +54,7 @@ export function buildWorld(count: number, seed = 42): { tenants: Tenant[]; rng: 
     tenants.push({
       tenant_id,
       name: `${SHOPS[i % SHOPS.length]}${i >= SHOPS.length ? ` ${i}` : ''}`,
-      ordersPerDay: rng.int(5, 10),
+      ordersPerDay: rng.int(3, 6),
       // Every third tenant loses about half of its orders each month: churn risk shows up.
       monthlyTrend: i % 3 === 2 ? 0.45 : 1 + rng.int(0, 20) / 100,
       sites: Array.from({ length: rng.int(1, 3) }, (_, k) => `site-${short}-${k + 1}`),
