@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRelayTrigger } from '../relay/trigger.js';
+import { backfillCommand } from './commands/backfill.js';
+import { demoCommand } from './commands/demo.js';
 import { emitCommand } from './commands/emit.js';
 import { maintenanceCommands } from './commands/maintenance.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -44,6 +46,8 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   serveCommand(program);
   queryCommand(program);
   maintenanceCommands(program);
+  demoCommand(program, ctx);
+  backfillCommand(program, ctx);
   return { program, close: async () => context?.close() };
 }
 

@@ -27,6 +27,11 @@ export interface ServeOptions {
   /** Drop records with an event_id the table already has. Default true. */
   dedupe?: boolean;
   onError?: (e: unknown, what: string) => void;
+  /**
+   * Extra routes (the dashboard), tried before the built-in ones: answer and resolve true to
+   * take the request, resolve false to pass it on.
+   */
+  routes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 }
 
 export interface LakehouseServer {
@@ -127,6 +132,7 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (options.routes && (await options.routes(req, res, path))) return;
     const ingestMatch = /^\/ingest\/([^/]+)\/?$/.exec(path);
     if (ingestMatch) {
       if (req.method !== 'POST')

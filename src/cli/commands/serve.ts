@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { envConfig } from '../../config.js';
+import { createDashboard } from '../../dashboard/routes.js';
 import { resolveServeOptions, resolveWarehouse } from '../../lakehouse/options.js';
 import { createLakehouseServer } from '../../lakehouse/server.js';
 import { pipelines } from '../../pipelines/definitions.js';
@@ -12,6 +14,7 @@ interface ServeCliOptions {
   rollIntervalMs: number;
   rollRecords: number;
   dedupe: boolean;
+  dashboard: boolean;
 }
 
 export function serveCommand(program: Command): void {
@@ -40,12 +43,17 @@ export function serveCommand(program: Command): void {
       10_000,
     )
     .option('--no-dedupe', 'keep records whose event_id the table already has')
+    .option(
+      '--no-dashboard',
+      'do not serve the dashboard at /dashboard (it reads DATABASE_URL / LAKEHOUSE_DB_SCHEMA)',
+    )
     .addHelpText(
       'after',
       '\nEndpoints:\n' +
         '  POST /ingest/{stream}   JSON array of records; 200 {"committed":N} once durably staged\n' +
         '  POST /sql               {"query":"SELECT ..."} → R2 SQL-shaped answer\n' +
         '  GET  /catalog/v1/...    Iceberg REST catalog (read-only)\n' +
+        '  GET  /dashboard         delivery, parked events, lake tables, SQL (LAKEHOUSE_DASHBOARD_TOKEN)\n' +
         'Set LAKEHOUSE_SINK_TOKEN to require "Authorization: Bearer <token>" on ingest.',
     )
     .action(async (opts: ServeCliOptions) => {
@@ -57,12 +65,23 @@ export function serveCommand(program: Command): void {
         rollRecords: opts.rollRecords,
       });
       const warehouse = resolveWarehouse(opts.warehouse);
+      const env = envConfig();
+      const dashboard = opts.dashboard
+        ? createDashboard({
+            databaseUrl: env.databaseUrl,
+            redisUrl: env.redisUrl,
+            schema: env.schema,
+            warehouse,
+            host: o.host,
+          })
+        : undefined;
       const server = createLakehouseServer({
         ...o,
         warehouse,
         pipelines: Object.values(pipelines),
         token: process.env.LAKEHOUSE_SINK_TOKEN || undefined,
         dedupe: opts.dedupe,
+        routes: dashboard?.routes,
         onError: (e, what) =>
           process.stderr.write(`lakehouse: ${what}: ${(e as Error)?.stack ?? String(e)}\n`),
       });
@@ -74,5 +93,6 @@ export function serveCommand(program: Command): void {
         process.once('SIGTERM', stop);
       });
       await server.stop();
+      await dashboard?.close();
     });
 }

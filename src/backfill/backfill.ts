@@ -1,0 +1,187 @@
+import type pg from 'pg';
+import { v5 as uuidv5 } from 'uuid';
+import { type StreamName, streams } from '../domain/catalog.js';
+import { createEvent, type EventEnvelope } from '../domain/envelope.js';
+import { LakehouseError, ValidationError } from '../errors.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { PartitionRef } from '../outbox/rows.js';
+
+/** Namespace of backfill event ids: UUIDv5(stream + source key) under it is stable across runs. */
+export const BACKFILL_NAMESPACE = '2b7f3c1e-8a4d-5e6f-9b0c-1d2e3f4a5b6c';
+
+/** The id field of the streams that have one: the default source key. */
+export const DEFAULT_KEYS: Partial<Record<StreamName, string>> = {
+  orders: 'order_id',
+  agent_decisions: 'decision_id',
+  api_calls: 'request_id',
+};
+
+/** Options of {@link backfill}. */
+export interface BackfillOptions {
+  pool: pg.Pool;
+  outbox: Outbox;
+  stream: StreamName;
+  /** One SELECT whose columns are named like the stream's fields. */
+  sql: string;
+  /** Columns whose values identify a source row. Default: the stream's id field ({@link DEFAULT_KEYS}). */
+  keys?: string[];
+  /** Rows per fetch and per write transaction. Default 1,000. */
+  batchSize?: number;
+  /** Validate only; write nothing. */
+  dryRun?: boolean;
+  /** Event type of the backfilled events. Default `<stream default>` (e.g. `order.recorded`). */
+  eventType?: string;
+  /** Stops after the current batch (its transaction commits or rolls back as a whole). */
+  signal?: AbortSignal;
+  /** Called for each row that fails validation; the rest goes on. */
+  onReject?: (reject: BackfillReject) => void;
+  onProgress?: (p: BackfillProgress) => void;
+  /** Called after each committed batch with its partitions (wake the relay). */
+  onCommit?: (partitions: PartitionRef[]) => Promise<void>;
+}
+
+export interface BackfillReject {
+  /** 1-based row number in the SELECT's order. */
+  row: number;
+  key: Record<string, unknown>;
+  error: string;
+}
+
+export interface BackfillProgress {
+  total: number;
+  read: number;
+  written: number;
+  duplicates: number;
+  rejected: number;
+}
+
+export interface BackfillSummary extends Omit<BackfillProgress, 'total'> {
+  interrupted: boolean;
+}
+
+// pg returns numeric and bigint as strings (exactness); the stream schemas take numbers.
+const NUMERIC_TYPES = new Set([20, 1700]);
+
+/**
+ * Loads history from production tables into the outbox. Reads with a server-side cursor in
+ * a READ ONLY transaction (constant memory, one consistent snapshot for the whole run) and
+ * writes each batch in its own transaction on another connection. Event ids are UUIDv5 of
+ * the stream and the source key, and emit skips ids it already has, so a re-run after an
+ * interruption writes only what is missing and never duplicates.
+ */
+export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
+  const def = streams[o.stream];
+  const keys = o.keys ?? (DEFAULT_KEYS[o.stream] ? [DEFAULT_KEYS[o.stream]!] : undefined);
+  if (!keys || keys.length === 0) {
+    throw new LakehouseError(
+      'CONFIG',
+      `stream ${o.stream} has no id field: name the columns that identify a source row with --key col1,col2`,
+    );
+  }
+  const batchSize = o.batchSize ?? 1000;
+  const sql = o.sql.trim().replace(/;\s*$/, '');
+  const reader = await o.pool.connect();
+  const p: BackfillProgress = { total: 0, read: 0, written: 0, duplicates: 0, rejected: 0 };
+  try {
+    const counted = await reader.query<{ n: string }>(
+      `SELECT count(*) AS n FROM (${sql}) AS backfill_source`,
+    );
+    p.total = Number(counted.rows[0]?.n ?? 0);
+    o.onProgress?.({ ...p });
+    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await reader.query(`DECLARE backfill_cursor NO SCROLL CURSOR FOR ${sql}`);
+    let checked = false;
+    while (!o.signal?.aborted) {
+      const res = await reader.query(`FETCH ${batchSize} FROM backfill_cursor`);
+      if (!checked) {
+        checkColumns(
+          o.stream,
+          keys,
+          res.fields.map((f) => f.name),
+        );
+        checked = true;
+      }
+      if (res.rows.length === 0) break;
+      const numeric = res.fields.filter((f) => NUMERIC_TYPES.has(f.dataTypeID)).map((f) => f.name);
+      const events: EventEnvelope[] = [];
+      for (const raw of res.rows as Record<string, unknown>[]) {
+        const row = ++p.read;
+        const keyValues = Object.fromEntries(keys.map((k) => [k, raw[k]]));
+        try {
+          const missing = keys.filter((k) => raw[k] === null || raw[k] === undefined);
+          if (missing.length > 0) throw new Error(`key column ${missing.join(', ')} is null`);
+          const data: Record<string, unknown> = {};
+          for (const field of Object.keys(def.schema.shape)) {
+            if (!(field in raw)) continue;
+            const v = raw[field];
+            data[field] = numeric.includes(field) && typeof v === 'string' ? Number(v) : v;
+          }
+          const keyText = keys.map((k) => keyString(raw[k])).join('\u001f');
+          events.push(
+            createEvent(o.stream, data as never, {
+              eventId: uuidv5(`${o.stream}\u001f${keyText}`, BACKFILL_NAMESPACE),
+              eventType: o.eventType,
+            }),
+          );
+        } catch (e) {
+          if (!(e instanceof ValidationError) && !(e instanceof Error && /key column/.test(e.message)))
+            throw e;
+          p.rejected++;
+          o.onReject?.({ row, key: keyValues, error: (e as Error).message });
+        }
+      }
+      if (!o.dryRun && events.length > 0) {
+        const writer = await o.pool.connect();
+        let partitions: PartitionRef[] = [];
+        try {
+          await writer.query('BEGIN');
+          const r = await o.outbox.emit(writer, ...events);
+          await writer.query('COMMIT');
+          p.written += r.written;
+          p.duplicates += r.duplicates.length;
+          partitions = r.partitions;
+        } catch (e) {
+          await writer.query('ROLLBACK').catch(() => {});
+          throw e;
+        } finally {
+          writer.release();
+        }
+        await o.onCommit?.(partitions);
+      }
+      o.onProgress?.({ ...p });
+    }
+    await reader.query('CLOSE backfill_cursor');
+    await reader.query('COMMIT');
+  } catch (e) {
+    await reader.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    reader.release();
+  }
+  const { total: _total, ...rest } = p;
+  return { ...rest, interrupted: o.signal?.aborted === true && p.read < p.total };
+}
+
+function keyString(v: unknown): string {
+  return v instanceof Date ? v.toISOString() : String(v);
+}
+
+/** Every column must be a field of the stream (or a key column); the key columns must be there. */
+function checkColumns(stream: StreamName, keys: string[], columns: string[]): void {
+  const fields = Object.keys(streams[stream].schema.shape);
+  const extra = columns.filter((c) => !fields.includes(c) && !keys.includes(c));
+  if (extra.length > 0) {
+    throw new LakehouseError(
+      'CONFIG',
+      `the SELECT has column(s) ${extra.join(', ')} that are not fields of ${stream}; ` +
+        `rename them with AS or leave them out (fields: ${fields.join(', ')})`,
+    );
+  }
+  const missingKeys = keys.filter((k) => !columns.includes(k));
+  if (missingKeys.length > 0) {
+    throw new LakehouseError(
+      'CONFIG',
+      `key column(s) ${missingKeys.join(', ')} are not in the SELECT (columns: ${columns.join(', ')})`,
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import type pg from 'pg';
+import { liveDataFiles } from '../lakehouse/manifests.js';
+import { allTables } from '../lakehouse/warehouseCatalog.js';
+import { ident, toExecutor } from '../outbox/executor.js';
+import { readStatus, type StreamStatus } from '../outbox/status.js';
+
+export interface ParkedGroup {
+  stream: string;
+  partitionKey: string;
+  events: number;
+  reason: string;
+  error: string;
+}
+
+export interface FailedPartition {
+  stream: string;
+  partitionKey: string;
+  failedAt: string | null;
+  blocked: boolean;
+  lastError: string | null;
+}
+
+export interface LakeTableState {
+  table: string;
+  snapshots: number;
+  files: number;
+  rows: number;
+  partitions: number;
+  lastCommit: string | null;
+}
+
+export interface DashboardState {
+  at: string;
+  streams: StreamStatus[];
+  parked: ParkedGroup[];
+  failed: FailedPartition[];
+  tables: LakeTableState[];
+}
+
+/** Everything the dashboard shows, read fresh: outbox status, parked/failed detail, lake tables. */
+export async function readDashboardState(
+  pool: pg.Pool,
+  schema: string,
+  warehouse: string,
+): Promise<DashboardState> {
+  const s = ident(schema);
+  const [status, parked, failed, tables] = await Promise.all([
+    readStatus(toExecutor(pool), schema),
+    pool.query<{ stream: string; partition_key: string; n: string; reason: string; error: string }>(
+      `SELECT stream, partition_key, count(*) AS n, min(reason) AS reason, min(error) AS error
+         FROM ${s}.parked GROUP BY stream, partition_key ORDER BY stream, partition_key LIMIT 200`,
+    ),
+    pool.query<{
+      stream: string;
+      partition_key: string;
+      failed_at: Date | null;
+      blocked: boolean;
+      last_error: string | null;
+    }>(
+      `SELECT stream, partition_key, failed_at, blocked_position IS NOT NULL AS blocked, last_error
+         FROM ${s}.partitions WHERE failed_at IS NOT NULL OR blocked_position IS NOT NULL
+        ORDER BY stream, partition_key LIMIT 200`,
+    ),
+    readTables(warehouse),
+  ]);
+  return {
+    at: new Date().toISOString(),
+    streams: status.streams,
+    parked: parked.rows.map((r) => ({
+      stream: r.stream,
+      partitionKey: r.partition_key,
+      events: Number(r.n),
+      reason: r.reason,
+      error: r.error,
+    })),
+    failed: failed.rows.map((r) => ({
+      stream: r.stream,
+      partitionKey: r.partition_key,
+      failedAt: r.failed_at ? new Date(r.failed_at).toISOString() : null,
+      blocked: r.blocked,
+      lastError: r.last_error,
+    })),
+    tables,
+  };
+}
+
+async function readTables(warehouse: string): Promise<LakeTableState[]> {
+  const out: LakeTableState[] = [];
+  for (const { table, loaded } of await allTables(warehouse).catch(() => [])) {
+    const md = loaded.metadata;
+    const current = md.snapshots.find((x) => x['snapshot-id'] === md['current-snapshot-id']);
+    const { files } = current ? await liveDataFiles(md) : { files: [] };
+    out.push({
+      table,
+      snapshots: md.snapshots.length,
+      files: files.length,
+      rows: Number(current?.summary['total-records'] ?? 0),
+      partitions: new Set(files.map((f) => JSON.stringify(f.partition))).size,
+      lastCommit: current ? new Date(current['timestamp-ms']).toISOString() : null,
+    });
+  }
+  return out.sort((a, b) => a.table.localeCompare(b.table));
+}
