@@ -1,21 +1,48 @@
 import { Command, CommanderError } from 'commander';
-import { createRelayTrigger } from '../relay/trigger.js';
-import { backfillCommand } from './commands/backfill.js';
-import { demoCommand } from './commands/demo.js';
-import { emitCommand } from './commands/emit.js';
-import { maintenanceCommands } from './commands/maintenance.js';
-import { migrateCommand } from './commands/migrate.js';
-import { pipelinesCommand } from './commands/pipelines.js';
-import { pruneCommand } from './commands/prune.js';
-import { queryCommand } from './commands/query.js';
-import { relayCommand } from './commands/relay.js';
-import { replayCommand } from './commands/replay.js';
-import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
 import { CliContext, EXIT, reportError } from './context.js';
 
-/** Builds the `lakehouse` program. Commands get their resources from one lazily created context. */
-export function buildProgram(): { program: Command; close: () => Promise<void> } {
+type Ctx = () => CliContext;
+type Register = (program: Command, ctx: Ctx) => Promise<void>;
+
+/**
+ * Each top-level command and how to load it. Only the module of the command being run is
+ * imported (all of them for help): the relay does not load DuckDB, Express or bull-board,
+ * which keeps its memory small and every command quick to start.
+ */
+const COMMANDS: [names: string[], register: Register][] = [
+  [['migrate'], async (p, c) => (await import('./commands/migrate.js')).migrateCommand(p, c)],
+  [
+    ['emit'],
+    async (p, c) =>
+      (await import('./commands/emit.js')).emitCommand(p, c, (cc) => {
+        let trigger: import('../relay/trigger.js').RelayTrigger | undefined;
+        cc.onClose(async () => trigger?.close());
+        return async (partitions) => {
+          const { createRelayTrigger } = await import('../relay/trigger.js');
+          trigger ??= createRelayTrigger({ redisUrl: cc.config.redisUrl, schema: cc.config.schema });
+          await trigger.wake(partitions);
+        };
+      }),
+  ],
+  [['status'], async (p, c) => (await import('./commands/status.js')).statusCommand(p, c)],
+  [['relay'], async (p, c) => (await import('./commands/relay.js')).relayCommand(p, c)],
+  [['replay', 'discard'], async (p, c) => (await import('./commands/replay.js')).replayCommand(p, c)],
+  [['prune'], async (p, c) => (await import('./commands/prune.js')).pruneCommand(p, c)],
+  [['pipelines'], async (p) => (await import('./commands/pipelines.js')).pipelinesCommand(p)],
+  [['serve'], async (p) => (await import('./commands/serve.js')).serveCommand(p)],
+  [['query'], async (p) => (await import('./commands/query.js')).queryCommand(p)],
+  [
+    ['compact', 'expire-snapshots'],
+    async (p) => (await import('./commands/maintenance.js')).maintenanceCommands(p),
+  ],
+  [['demo'], async (p, c) => (await import('./commands/demo.js')).demoCommand(p, c)],
+  [['backfill'], async (p, c) => (await import('./commands/backfill.js')).backfillCommand(p, c)],
+];
+
+/** Builds the `lakehouse` program for `argv`. Commands get their resources from one lazily created context. */
+export async function buildProgram(
+  argv: string[],
+): Promise<{ program: Command; close: () => Promise<void> }> {
   let context: CliContext | undefined;
   const ctx = () => {
     context ??= new CliContext();
@@ -30,29 +57,14 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
     )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  migrateCommand(program, ctx);
-  emitCommand(program, ctx, (c) => {
-    const trigger = createRelayTrigger({ redisUrl: c.config.redisUrl, schema: c.config.schema });
-    c.onClose(() => trigger.close());
-    return async (partitions) => {
-      await trigger.wake(partitions);
-    };
-  });
-  statusCommand(program, ctx);
-  relayCommand(program, ctx);
-  replayCommand(program, ctx);
-  pruneCommand(program, ctx);
-  pipelinesCommand(program);
-  serveCommand(program);
-  queryCommand(program);
-  maintenanceCommands(program);
-  demoCommand(program, ctx);
-  backfillCommand(program, ctx);
+  const name = argv[2];
+  const only = COMMANDS.filter(([names]) => name !== undefined && names.includes(name));
+  for (const [, register] of only.length > 0 ? only : COMMANDS) await register(program, ctx);
   return { program, close: async () => context?.close() };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { program, close } = buildProgram();
+  const { program, close } = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
