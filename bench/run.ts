@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../src/config.js';
@@ -78,6 +79,9 @@ async function updateBenchmarksMd(text: string): Promise<void> {
   const i = md.indexOf(start) + start.length;
   const j = md.indexOf(end);
   await writeFile(file, `${md.slice(0, i)}\n${text}\n${md.slice(j)}`);
+  // biome formats Markdown tables; keep the generated file lint-clean (best effort).
+  const biome = fileURLToPath(new URL('node_modules/.bin/biome', ROOT));
+  await new Promise<void>((r) => execFile(biome, ['format', '--write', file], () => r()));
 }
 
 async function main(): Promise<void> {
