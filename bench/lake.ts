@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { request } from 'undici';
 import { commitWithRetry } from '../src/lakehouse/commitSnapshot.js';
+import { compact } from '../src/lakehouse/compact.js';
 import { runQuery } from '../src/lakehouse/query.js';
 import { createLakehouseServer } from '../src/lakehouse/server.js';
 import { ensureTable } from '../src/lakehouse/tableWriter.js';
@@ -142,6 +143,8 @@ export async function benchLake(cfg: BenchConfig): Promise<Record<string, Figure
       conn.closeSync();
       duck.closeSync();
     }
+    const plainView = `CREATE VIEW orders AS SELECT * FROM read_parquet('${plain.replaceAll("'", "''")}')`;
+    const baselines: Record<string, number> = {};
     for (const [name, sql] of Object.entries(QUERIES)) {
       const lake = await median(() => runQuery(warehouse, sql));
       const base = await median(async () => {
@@ -149,13 +152,14 @@ export async function benchLake(cfg: BenchConfig): Promise<Record<string, Figure
         const c = await d.connect();
         try {
           await c.run("SET TimeZone = 'UTC'");
-          await c.run(`CREATE VIEW orders AS SELECT * FROM read_parquet('${plain.replaceAll("'", "''")}')`);
+          await c.run(plainView);
           await c.runAndReadAll(sql);
         } finally {
           c.closeSync();
           d.closeSync();
         }
       });
+      baselines[name] = base;
       progress(`lake: ${name} ${round(lake, 0)} ms vs plain Parquet ${round(base, 0)} ms`);
       figures[`query_${name}`] = ratioFigure(
         lake,
@@ -164,6 +168,27 @@ export async function benchLake(cfg: BenchConfig): Promise<Record<string, Figure
         'ratio <= 1.5',
         (r) => r <= 1.5,
         `${rows.toLocaleString('en')} rows; median of 3; baseline = DuckDB over one plain Parquet file`,
+      );
+    }
+    // The same queries after `lakehouse compact` (small files of each partition rewritten).
+    progress('lake: compacting the table (lakehouse compact)');
+    const t0 = performance.now();
+    const compacted = await compact({ warehouse });
+    const removed = compacted.reduce((n, r) => n + r.filesRemoved, 0);
+    const added = compacted.reduce((n, r) => n + r.filesAdded, 0);
+    progress(
+      `lake: compacted ${removed} files into ${added} in ${round((performance.now() - t0) / 1000, 1)}s`,
+    );
+    for (const [name, sql] of Object.entries(QUERIES)) {
+      const lake = await median(() => runQuery(warehouse, sql));
+      progress(`lake: ${name} after compaction ${round(lake, 0)} ms`);
+      figures[`query_${name}_compacted`] = ratioFigure(
+        lake,
+        baselines[name]!,
+        'ms',
+        'ratio <= 1.5',
+        (r) => r <= 1.5,
+        `after compact: ${removed} files rewritten into ${added}; same baseline`,
       );
     }
   } finally {
