@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../src/config.js';
 import { benchDrain } from './drain.js';
 import { benchLake } from './lake.js';
@@ -115,6 +117,16 @@ async function main(): Promise<void> {
     await withClient(cfg.databaseUrl, async (c) => {
       for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${q(s)} CASCADE`);
     });
+    // The run's BullMQ queues (the CLI relay's default name, and the latency relay's).
+    const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
+    for (const s of schemas) {
+      for (const name of [`lakehouse-relay-${s}`, `${s}_queue`]) {
+        const queue = new Queue(name, { connection: redis });
+        await queue.obliterate({ force: true }).catch(() => {});
+        await queue.close();
+      }
+    }
+    redis.disconnect();
   }
   const result = {
     date,
