@@ -1,0 +1,112 @@
+import pg from 'pg';
+import { createOutbox } from '../src/outbox/outbox.js';
+import { type BenchConfig, type Figure, progress, q, ratioFigure, round, sleep } from './lib.js';
+
+const CLIENTS = 16;
+
+function orderFor(i: number, tenant: string) {
+  return {
+    order_id: `o-${i}`,
+    tenant_id: tenant,
+    site_id: 's1',
+    customer_id: `c-${i % 997}`,
+    total_amount: 10.5,
+    currency: 'EUR',
+    status: 'placed' as const,
+    payment_method: 'card',
+    item_count: 1,
+    created_at: '2026-02-01T10:00:00Z',
+  };
+}
+
+/**
+ * Runs `CLIENTS` connections, each looping BEGIN; business insert; [emit]; COMMIT for
+ * `seconds`. Returns transactions per second.
+ */
+async function runWriters(cfg: BenchConfig, schema: string, withEmit: boolean, seconds: number) {
+  const outbox = createOutbox({ schema });
+  const s = q(schema);
+  const clients = await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const c = new pg.Client({ connectionString: cfg.databaseUrl });
+      await c.connect();
+      return c;
+    }),
+  );
+  let done = 0;
+  let seq = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async (c, w) => {
+      while (performance.now() < deadline) {
+        const i = seq++;
+        const tenant = `tenant-${(i * 7 + w) % 200}`;
+        await c.query('BEGIN');
+        await c.query(
+          `INSERT INTO ${s}.bench_orders (order_id, tenant_id, total_amount) VALUES ($1, $2, $3)`,
+          [`o-${i}`, tenant, 10.5],
+        );
+        if (withEmit) await outbox.emit(c, { stream: 'orders', data: orderFor(i, tenant) });
+        await c.query('COMMIT');
+        done++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  await Promise.all(clients.map((c) => c.end()));
+  return done / elapsed;
+}
+
+/** Figure 1: what emitting an event costs the business transaction, and a 100-event emit. */
+export async function benchWriter(cfg: BenchConfig, schema: string): Promise<Record<string, Figure>> {
+  const seconds = cfg.quick ? 5 : 20;
+  const s = q(schema);
+  const c = new pg.Client({ connectionString: cfg.databaseUrl });
+  await c.connect();
+  await c.query(
+    `CREATE TABLE ${s}.bench_orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id text NOT NULL,
+       tenant_id text NOT NULL, total_amount numeric(18,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  progress(`writer: ${CLIENTS} clients, ${seconds}s without emit (baseline)`);
+  const without = await runWriters(cfg, schema, false, seconds);
+  await sleep(500);
+  progress(`writer: ${CLIENTS} clients, ${seconds}s with emit`);
+  const withEmit = await runWriters(cfg, schema, true, seconds);
+  progress(`writer: ${round(without, 0)} tps without, ${round(withEmit, 0)} tps with emit`);
+
+  progress(`writer: 100-event emits in one transaction, ${Math.min(seconds, 10)}s`);
+  const outbox = createOutbox({ schema });
+  let events = 0;
+  let n = 0;
+  const deadline = performance.now() + Math.min(seconds, 10) * 1000;
+  const t0 = performance.now();
+  while (performance.now() < deadline) {
+    const batch = Array.from({ length: 100 }, (_, k) => {
+      const i = 10_000_000 + n * 100 + k;
+      return { stream: 'orders' as const, data: orderFor(i, `tenant-${i % 200}`) };
+    });
+    n++;
+    await c.query('BEGIN');
+    const r = await outbox.emit(c, ...batch);
+    await c.query('COMMIT');
+    events += r.written;
+  }
+  const batchRate = events / ((performance.now() - t0) / 1000);
+  await c.end();
+  return {
+    writerTps: ratioFigure(
+      withEmit,
+      without,
+      'transactions/s',
+      'ratio >= 0.8',
+      (r) => r >= 0.8,
+      `${CLIENTS} clients, ${seconds}s each; baseline = same transaction without emit`,
+    ),
+    emit100EventsPerSecond: {
+      value: round(batchRate, 0),
+      unit: 'events/s',
+      note: 'one client, 100 events per emit call and transaction',
+    },
+  };
+}
