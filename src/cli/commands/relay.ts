@@ -7,6 +7,7 @@ interface RelayCliOptions {
   concurrency?: number;
   metricsPort?: number;
   sweepIntervalMs?: number;
+  rateLimit?: number;
 }
 
 export function relayCommand(program: Command, ctx: () => CliContext): void {
@@ -32,6 +33,11 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       return n;
     })
     .option(
+      '--rate-limit <bytes>',
+      'bytes per second sent per stream by this process (default 5000000, the Pipelines per-stream limit)',
+      positiveInt('--rate-limit'),
+    )
+    .option(
       '--sweep-interval-ms <ms>',
       'how often to look for pending partitions',
       positiveInt('--sweep-interval-ms'),
@@ -53,6 +59,7 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         concurrency: opts.concurrency,
         metricsPort: opts.metricsPort,
         sweepIntervalMs: opts.sweepIntervalMs,
+        ...(opts.rateLimit ? { defaults: { rateLimitBytesPerSecond: opts.rateLimit } } : {}),
       });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
