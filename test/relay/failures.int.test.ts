@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, type EventEnvelope } from '../../src/domain/envelope.js';
 import { replay } from '../../src/relay/replay.js';
 import { assertDelivered, checkDelivery } from '../support/checker.js';
-import { createTestDb, inTransaction, type TestDb } from '../support/db.js';
+import { inTransaction, type TestDb } from '../support/db.js';
 import { order } from '../support/fixtures.js';
-import { checkRelaysStopped, testRelay } from '../support/relay.js';
+import { relayTestFile, testRelay } from '../support/relay.js';
 import { type SinkServer, startSinkServer, waitFor } from '../support/sinkServer.js';
 
+const file = relayTestFile(import.meta.filename);
+const sinkWith = file.sinkWith;
 let db: TestDb;
-const sinks: SinkServer[] = [];
-beforeAll(async () => {
-  db = await createTestDb(import.meta.filename);
+beforeAll(() => {
+  db = file.db();
 });
-afterAll(async () => {
-  await Promise.all(sinks.map((s) => s.close()));
-  await db.close();
-});
-checkRelaysStopped();
-
-async function sinkWith(options: Parameters<typeof startSinkServer>[0] = {}): Promise<SinkServer> {
-  const s = await startSinkServer(options);
-  sinks.push(s);
-  return s;
-}
 
 async function emitMany(
   prefix: string,

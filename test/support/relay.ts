@@ -1,10 +1,10 @@
 import { pino } from 'pino';
-import { afterEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
 import type { RelayOptions } from '../../src/relay/options.js';
 import { createRelay, type Relay } from '../../src/relay/relay.js';
-import type { TestDb } from './db.js';
-import type { SinkServer } from './sinkServer.js';
+import { createTestDb, type TestDb } from './db.js';
+import { type SinkServer, type SinkServerOptions, startSinkServer } from './sinkServer.js';
 
 const running = new Set<Relay>();
 const stopped = new WeakSet<Relay>();
@@ -38,4 +38,32 @@ export function checkRelaysStopped(): void {
     await Promise.all(leaked.map((r) => r.stop()));
     expect(leaked.length, 'relays left running by the test').toBe(0);
   });
+}
+
+/**
+ * The per-file setup of relay tests: a fresh schema, sink servers started on demand (all
+ * closed after the file), and the check that every relay was stopped.
+ */
+export function relayTestFile(testFile: string): {
+  db: () => TestDb;
+  sinkWith: (options?: SinkServerOptions) => Promise<SinkServer>;
+} {
+  let db: TestDb | undefined;
+  const sinks: SinkServer[] = [];
+  beforeAll(async () => {
+    db = await createTestDb(testFile);
+  });
+  afterAll(async () => {
+    await Promise.all(sinks.map((s) => s.close()));
+    await db?.close();
+  });
+  checkRelaysStopped();
+  return {
+    db: () => db as TestDb,
+    sinkWith: async (options = {}) => {
+      const s = await startSinkServer(options);
+      sinks.push(s);
+      return s;
+    },
+  };
 }
