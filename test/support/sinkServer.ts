@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
  * A local stand-in for Cloudflare Pipelines HTTP ingest (there is no official simulator):
  * a real `node:http` server speaking the ingest contract (`POST /ingest/{stream}`, JSON
  * array body, bearer token, `200 {"committed":N}`) that records what it accepted and
- * injects the faults the relay must survive. See `/work/shared/reference/cloudflare-pipelines.md`.
+ * injects the faults the relay must survive. See the shared reference `cloudflare-pipelines.md` (the ingest contract).
  */
 
 export type SinkRecord = Record<string, unknown>;
