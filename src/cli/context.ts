@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import pg from 'pg';
 import { type EnvConfig, envConfig } from '../config.js';
 import { isLakehouseError } from '../errors.js';
@@ -51,7 +52,8 @@ export function reportError(e: unknown): number {
 /** Parses a duration such as `30s`, `15m`, `12h`, `7d` into seconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/.exec(text.trim());
-  if (!m) throw new Error(`invalid duration "${text}": use a number with s, m, h, d or w (e.g. 7d)`);
+  if (!m)
+    throw new InvalidArgumentError(`invalid duration "${text}": use a number with s, m, h, d or w (e.g. 7d)`);
   const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[(m[2] ?? 's') as 's'];
   return Number(m[1]) * unit;
 }
@@ -60,7 +62,8 @@ export function parseDuration(text: string): number {
 export function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${value}"`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
     return n;
   };
 }

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CliContext, EXIT, reportError } from './context.js';
 
 type Ctx = () => CliContext;
@@ -69,6 +69,11 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
+    if (e instanceof InvalidArgumentError) {
+      // Thrown by a command's own argument checks (commander prints only its parse errors).
+      process.stderr.write(`lakehouse: ${e.message}\n`);
+      return EXIT.usage;
+    }
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }

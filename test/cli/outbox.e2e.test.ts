@@ -59,10 +59,14 @@ describe('lakehouse CLI: migrate, emit, status', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ written: 0, duplicates: 1 });
   });
 
-  it('names the line of invalid JSON and an unknown stream', async () => {
+  it('names the line of invalid JSON, a bad option value and an unknown stream', async () => {
     const json = await runCli(['emit', 'orders', '--no-wake'], { env: db.env, input: '{"order_id": \n' });
     expect(json.code).toBe(1);
     expect(json.stderr).toMatch(/line 1: .*invalid JSON/);
+    const size = await runCli(['emit', 'orders', '--batch-size', '0'], { env: db.env, input: '' });
+    expect(size.code).toBe(2);
+    expect(size.stderr).toContain('--batch-size must be a positive integer, got "0"');
+    expect(size.stderr).not.toContain('    at '); // a message, not a stack trace
     const stream = await runCli(['emit', 'invoices'], { env: db.env, input: '' });
     expect(stream.code).toBe(2);
     expect(stream.stderr).toContain('unknown stream "invoices"');

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { createDashboard } from '../../dashboard/routes.js';
 import { type DemoResult, runDemo } from '../../demo/runDemo.js';
 import { resolveWarehouse } from '../../lakehouse/options.js';
@@ -79,7 +79,7 @@ export function demoCommand(program: Command, ctx: () => CliContext): void {
       (v) => {
         const n = Number(v);
         if (!Number.isFinite(n) || n < 0)
-          throw new Error(`--duration must be a number of seconds, got "${v}"`);
+          throw new InvalidArgumentError(`--duration must be a number of seconds, got "${v}"`);
         return n;
       },
       15,

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { createRelay } from '../../relay/relay.js';
 import { type CliContext, positiveInt } from '../context.js';
 
@@ -29,7 +29,7 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
     .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (127.0.0.1)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535)
-        throw new Error(`--metrics-port must be a port number, got "${v}"`);
+        throw new InvalidArgumentError(`--metrics-port must be a port number, got "${v}"`);
       return n;
     })
     .option(
