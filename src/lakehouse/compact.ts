@@ -1,8 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { commitSnapshot } from './commitSnapshot.js';
 import { liveDataFiles } from './manifests.js';
-import { fromFileUri, tablePaths } from './paths.js';
-import { loadTable } from './tableMetadata.js';
+import { fromFileUri } from './paths.js';
 import { sqlString } from './tableSchema.js';
 import type { LiveDataFile } from './types.js';
 import { allTables } from './warehouseCatalog.js';
@@ -38,11 +37,8 @@ export async function compact(options: CompactOptions): Promise<CompactResult[]>
     autoload_known_extensions: 'false',
   });
   try {
-    for (const t of await allTables(options.warehouse)) {
-      if (options.table && t.table !== options.table) continue;
-      const paths = tablePaths(options.warehouse, t.namespace, t.table);
-      const base = await loadTable(paths);
-      if (!base) continue;
+    for (const t of await allTables(options.warehouse, options.table || undefined)) {
+      const { paths, loaded: base } = t;
       const md = base.metadata;
       const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
       const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;

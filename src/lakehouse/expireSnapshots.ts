@@ -2,7 +2,7 @@ import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { liveDataFiles, readManifestList } from './manifests.js';
 import { fromFileUri, tablePaths } from './paths.js';
-import { commitMetadata, loadTable } from './tableMetadata.js';
+import { commitMetadata } from './tableMetadata.js';
 import { allTables } from './warehouseCatalog.js';
 
 export interface ExpireOptions {
@@ -32,11 +32,8 @@ export async function expireSnapshots(options: ExpireOptions): Promise<ExpireRes
   const retainLast = Math.max(1, options.retainLast ?? 5);
   const now = options.now ?? Date.now();
   const results: ExpireResult[] = [];
-  for (const t of await allTables(options.warehouse)) {
-    if (options.table && t.table !== options.table) continue;
-    const paths = tablePaths(options.warehouse, t.namespace, t.table);
-    const base = await loadTable(paths);
-    if (!base) continue;
+  for (const t of await allTables(options.warehouse, options.table || undefined)) {
+    const { paths, loaded: base } = t;
     const md = base.metadata;
     const byAge = [...md.snapshots].sort((a, b) => b['timestamp-ms'] - a['timestamp-ms']);
     const keepIds = new Set(byAge.slice(0, retainLast).map((s) => s['snapshot-id']));

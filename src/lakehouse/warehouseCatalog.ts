@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tablePaths } from './paths.js';
+import { type TablePaths, tablePaths } from './paths.js';
 import { type LoadedTable, loadTable } from './tableMetadata.js';
 
 const NAME = /^[A-Za-z0-9_]+$/;
@@ -45,15 +45,23 @@ export async function findTable(
   return loadTable(tablePaths(warehouse, namespace, table));
 }
 
-/** Every table of the warehouse, with its namespace. */
-export async function allTables(
-  warehouse: string,
-): Promise<{ namespace: string; table: string; loaded: LoadedTable }[]> {
-  const out: { namespace: string; table: string; loaded: LoadedTable }[] = [];
+/** A table of the warehouse with its paths and its current metadata, loaded once. */
+export interface WarehouseTable {
+  namespace: string;
+  table: string;
+  paths: TablePaths;
+  loaded: LoadedTable;
+}
+
+/** Every table of the warehouse (or only `only`, by table name), loaded. */
+export async function allTables(warehouse: string, only?: string): Promise<WarehouseTable[]> {
+  const out: WarehouseTable[] = [];
   for (const ns of await dirs(warehouse)) {
     for (const t of await dirs(join(warehouse, ns))) {
-      const loaded = await loadTable(tablePaths(warehouse, ns, t));
-      if (loaded) out.push({ namespace: ns, table: t, loaded });
+      if (only !== undefined && t !== only) continue;
+      const paths = tablePaths(warehouse, ns, t);
+      const loaded = await loadTable(paths);
+      if (loaded) out.push({ namespace: ns, table: t, paths, loaded });
     }
   }
   return out;

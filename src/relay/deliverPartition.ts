@@ -42,19 +42,6 @@ export type DrainOutcome =
   | { kind: 'waiting' }
   | { kind: 'stopped'; delivered: number };
 
-const guarded = new WeakSet<object>();
-
-/**
- * A checked-out pg client that loses its connection emits 'error', possibly more than once
- * and after we let go of it; with no listener that would crash the process. Errors reach us
- * through the failing queries anyway, so each client gets one permanent no-op listener.
- */
-function guardClient(client: pg.PoolClient): void {
-  if (guarded.has(client)) return;
-  guarded.add(client);
-  client.on('error', () => {});
-}
-
 /** A failure that is not about any record: retry the same batch later (order holds meanwhile). */
 export class RetryLater extends Error {
   constructor(
@@ -91,7 +78,6 @@ export async function drainPartition(
   const schema = options.schema;
   const so = options.stream(p.stream);
   const client = await ctx.pool.connect();
-  guardClient(client);
   const lost = new AbortController();
   let clientError: Error | undefined;
   const onError = (e: Error) => {

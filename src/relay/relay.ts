@@ -150,6 +150,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
   async function doStart(): Promise<void> {
     pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.concurrency + 3 });
     pool.on('error', (e) => logger.warn({ error: e.message }, 'idle database connection lost'));
+    // A client whose connection dies emits 'error', possibly more than once and while it is
+    // checked out; unhandled, that would crash the process. The failing query reports the
+    // error where it matters, so every client gets one no-op listener when it connects.
+    pool.on('connect', (client) => client.on('error', () => {}));
     connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
     connection.on('error', (e) => logger.warn({ error: e.message }, 'redis connection error'));
     queue = new Queue(opts.queueName, { connection, prefix: opts.queuePrefix });

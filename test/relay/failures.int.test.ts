@@ -5,7 +5,7 @@ import { assertDelivered, checkDelivery } from '../support/checker.js';
 import { inTransaction, type TestDb } from '../support/db.js';
 import { order } from '../support/fixtures.js';
 import { relayTestFile, testRelay } from '../support/relay.js';
-import { type SinkServer, startSinkServer, waitFor } from '../support/sinkServer.js';
+import { type SinkServer, waitFor } from '../support/sinkServer.js';
 
 const file = relayTestFile(import.meta.filename);
 const sinkWith = file.sinkWith;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type ApplyStep, applyPlan } from '../../pipelines/apply.js';
 import { loadPipelines } from '../../pipelines/definePipeline.js';
 import {
@@ -53,14 +53,22 @@ function printPlan(p: readonly PipelinePlan[]): void {
   process.stdout.write(`${out.join('\n')}`);
 }
 
-function rollIntervalOption(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < MIN_ROLL_INTERVAL) {
-    throw new InvalidArgumentError(
-      `--roll-interval must be a whole number of seconds, at least ${MIN_ROLL_INTERVAL}`,
-    );
-  }
-  return n;
+/** `--roll-interval`, shared by plan and apply. */
+function rollIntervalOption(): Option {
+  return new Option(
+    '--roll-interval <seconds>',
+    `seconds between files written by each sink (min ${MIN_ROLL_INTERVAL})`,
+  )
+    .argParser((value) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < MIN_ROLL_INTERVAL) {
+        throw new InvalidArgumentError(
+          `--roll-interval must be a whole number of seconds, at least ${MIN_ROLL_INTERVAL}`,
+        );
+      }
+      return n;
+    })
+    .default(DEFAULT_ROLL_INTERVAL);
 }
 
 /** `lakehouse pipelines plan|apply`: Cloudflare Pipelines provisioning from the definitions. */
@@ -74,12 +82,7 @@ export function pipelinesCommand(program: Command): void {
     .description('Write each stream schema and pipeline SQL file and print the wrangler commands')
     .option('--out <dir>', 'directory for <stream>.schema.json and <pipeline>.sql', 'cloudflare-pipelines')
     .option('--json', 'print the plan (files, commands) as JSON')
-    .option(
-      '--roll-interval <seconds>',
-      `seconds between files written by each sink (min ${MIN_ROLL_INTERVAL})`,
-      rollIntervalOption,
-      DEFAULT_ROLL_INTERVAL,
-    )
+    .addOption(rollIntervalOption())
     .addHelpText(
       'after',
       '\nThe definitions are validated first (names, transform SQL, partition columns).\n' +
@@ -99,12 +102,7 @@ export function pipelinesCommand(program: Command): void {
     .option('--yes', 'create for real; without it, only print what would be created')
     .option('--json', 'print {"dryRun":bool,"steps":[{kind,name,status,command,error?}]}')
     .option('--out <dir>', 'keep the schema and SQL files here (default: a temporary directory)')
-    .option(
-      '--roll-interval <seconds>',
-      `seconds between files written by each sink (min ${MIN_ROLL_INTERVAL})`,
-      rollIntervalOption,
-      DEFAULT_ROLL_INTERVAL,
-    )
+    .addOption(rollIntervalOption())
     .addHelpText(
       'after',
       '\nUses `wrangler` from PATH, else `npx wrangler`. Lists existing streams, sinks and pipelines\n' +
