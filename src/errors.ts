@@ -9,7 +9,9 @@ export type LakehouseErrorCode =
   | 'CONCURRENCY_CONFLICT'
   | 'CONFIG'
   | 'MIGRATION'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  /** A Cloudflare API (REST, GraphQL, Basin SQL) answered with an error or could not be reached. */
+  | 'REMOTE';
 
 export class LakehouseError extends Error {
   readonly code: LakehouseErrorCode;

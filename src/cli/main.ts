@@ -28,7 +28,7 @@ const COMMANDS: [names: string[], register: Register][] = [
   [['relay'], async (p, c) => (await import('./commands/relay.js')).relayCommand(p, c)],
   [['replay', 'discard'], async (p, c) => (await import('./commands/replay.js')).replayCommand(p, c)],
   [['prune'], async (p, c) => (await import('./commands/prune.js')).pruneCommand(p, c)],
-  [['pipelines'], async (p) => (await import('./commands/pipelines.js')).pipelinesCommand(p)],
+  [['pipelines'], async (p, c) => (await import('./commands/pipelines.js')).pipelinesCommand(p, c)],
   [['serve'], async (p) => (await import('./commands/serve.js')).serveCommand(p)],
   [['query'], async (p) => (await import('./commands/query.js')).queryCommand(p)],
   [

@@ -1,8 +1,20 @@
-export { type ApplyOptions, applyPlan } from './apply.js';
+export { type ApplyOptions, type ApplyStep, applyDeployment } from './apply.js';
+export { type CloudflareApi, CloudflareApiError, createCloudflareApi } from './cloudflare/api.js';
+export { type CloudflareCredentials, cloudflareCredentials } from './cloudflare/credentials.js';
+export { type Deployed, readDeployed } from './cloudflare/deployed.js';
+export { type Change, type ChangeAction, planChanges } from './compare.js';
 export { definePipeline, loadPipelines, validatePipeline } from './definePipeline.js';
 export { pipelineFor, pipelines } from './definitions.js';
 export { createHttpSink, DEFAULT_SINK_URL, type HttpSinkOptions } from './httpSink.js';
-export { buildPlan, type PlanOptions, pipelineSql, sinkName, writePlanFiles } from './plan.js';
+export {
+  buildPlan,
+  type PipelinePlan,
+  type PlanOptions,
+  pipelineSql,
+  sinkName,
+  writePlanFiles,
+} from './plan.js';
+export { type Deployment, type DeploymentOptions, planDeployment } from './planDeployment.js';
 export {
   type PipelinesField,
   type PipelinesStreamSchema,
@@ -11,3 +23,4 @@ export {
   validateRecord,
 } from './streamSchema.js';
 export type { PipelineDefinition } from './types.js';
+export { type VersionNames, versionNames } from './versions.js';

@@ -1,233 +1,218 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STREAM_NAMES } from '../../src/domain/catalog.js';
 import { pipelines } from '../../src/pipelines/definitions.js';
+import { pipelineSql } from '../../src/pipelines/plan.js';
 import { streamSchema } from '../../src/pipelines/streamSchema.js';
 import { runCli } from '../support/cli.js';
+import { type StandIn, standInEnv, startCloudflareStandIn } from './support/cloudflareStandIn.js';
 
-const CLOUDFLARE_NAME = /^[a-zA-Z0-9_]+$/;
+let cf: StandIn;
+beforeEach(async () => {
+  cf = await startCloudflareStandIn();
+  cf.maxPerPage = 4; // six of each kind: every list takes two pages
+});
+afterEach(() => cf.close());
 
-/**
- * A stand-in `wrangler`: records each call (arguments, and the content of the file a
- * create command names) in calls.ndjson and keeps created names in state.json. Streams
- * list as a JSON array, sinks as {"result":[...]}; `pipelines list` fails, so apply has
- * to rely on "already exists" for pipelines.
- */
-const FAKE_WRANGLER = `#!/usr/bin/env node
-const fs = require('node:fs');
-const path = require('node:path');
-const dir = __dirname;
-const stateFile = path.join(dir, 'state.json');
-const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : { stream: [], sink: [], pipeline: [] };
-const args = process.argv.slice(2);
-const fileFlag = args.findIndex((a) => a === '--schema-file' || a === '--sql-file');
-const file = fileFlag >= 0 && fs.existsSync(args[fileFlag + 1]) ? fs.readFileSync(args[fileFlag + 1], 'utf8') : undefined;
-fs.appendFileSync(path.join(dir, 'calls.ndjson'), JSON.stringify({ args, file }) + '\\n');
-const kind = args[1] === 'streams' ? 'stream' : args[1] === 'sinks' ? 'sink' : 'pipeline';
-const action = kind === 'pipeline' ? args[1] : args[2];
-const name = kind === 'pipeline' ? args[2] : args[3];
-if (action === 'list') {
-  if (kind === 'pipeline') { process.stderr.write('Unknown argument: json\\n'); process.exit(1); }
-  const items = state[kind].map((n, i) => ({ id: 'id' + i, name: n }));
-  process.stdout.write('⛅️ wrangler (stand-in)\\n' + JSON.stringify(kind === 'stream' ? items : { result: items }) + '\\n');
-  process.exit(0);
-}
-if (action === 'create') {
-  if (state[kind].includes(name)) { process.stderr.write('✘ [ERROR] A ' + kind + ' named ' + name + ' already exists\\n'); process.exit(1); }
-  state[kind].push(name);
-  fs.writeFileSync(stateFile, JSON.stringify(state));
-  process.stdout.write('Created ' + kind + ' ' + name + '\\n');
-  process.exit(0);
-}
-process.stderr.write('unexpected call\\n');
-process.exit(3);
-`;
+const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(args, { env: standInEnv(cf, extra) });
+const posts = () => cf.server.requests.filter((r) => r.method === 'POST' && r.url.includes('/pipelines/v1/'));
 
-interface Call {
-  args: string[];
-  file?: string;
+/** Seeds version 1 of the orders pipeline as deployed with `schema` (default: the current one). */
+function seedOrders(fields = streamSchema('orders').fields as unknown as Record<string, unknown>[]) {
+  cf.seed('stream', { name: 'orders', schema: { fields } });
+  cf.seed('sink', {
+    name: 'orders_sink',
+    type: 'r2_data_catalog',
+    format: { type: 'parquet', compression: 'zstd' },
+    config: {
+      account_id: cf.accountId,
+      bucket: 'lake-bucket',
+      namespace: 'lakehouse',
+      table_name: 'orders',
+      rolling_policy: { interval_seconds: 300 },
+    },
+  });
+  cf.seed('pipeline', { name: 'orders_events', sql: pipelineSql(pipelines.orders) });
 }
 
-let bin: string;
-const calls = (): Call[] =>
-  existsSync(join(bin, 'calls.ndjson'))
-    ? readFileSync(join(bin, 'calls.ndjson'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
-    : [];
-const creates = () => calls().filter((c) => c.args.includes('create'));
-
-beforeEach(() => {
-  bin = mkdtempSync(join(tmpdir(), 'fake-wrangler-'));
-  writeFileSync(join(bin, 'wrangler'), FAKE_WRANGLER);
-  chmodSync(join(bin, 'wrangler'), 0o755);
-});
-
-const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-  ...process.env,
-  PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
-  LAKEHOUSE_R2_BUCKET: 'lake-bucket',
-  LAKEHOUSE_R2_CATALOG_TOKEN: 'catalog-secret',
-  ...extra,
-});
-
-describe('lakehouse pipelines plan', () => {
-  it('writes six schema files and six SQL files with Cloudflare-valid names and prints the wrangler commands', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'plan-'));
-    const r = await runCli(['pipelines', 'plan', '--out', out], { env: env() });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const files = readdirSync(out).sort();
-    const schemas = files.filter((f) => f.endsWith('.schema.json'));
-    const sqls = files.filter((f) => f.endsWith('.sql'));
-    expect(files).toHaveLength(12);
-    expect(schemas.map((f) => basename(f, '.schema.json')).sort()).toEqual([...STREAM_NAMES].sort());
-    expect(sqls).toHaveLength(6);
-    for (const f of [
-      ...schemas.map((x) => basename(x, '.schema.json')),
-      ...sqls.map((x) => basename(x, '.sql')),
-    ]) {
-      expect(f).toMatch(CLOUDFLARE_NAME);
-    }
-    for (const stream of STREAM_NAMES) {
-      expect(JSON.parse(readFileSync(join(out, `${stream}.schema.json`), 'utf8'))).toEqual(
-        streamSchema(stream),
-      );
-      const p = pipelines[stream];
-      const sql = readFileSync(join(out, `${p.name}.sql`), 'utf8');
-      expect(sql).toMatch(new RegExp(`^INSERT INTO ${p.destination.table}_sink\\nSELECT`));
-      expect(sql).toContain(`FROM ${stream} AS event`);
-      expect(sql).not.toMatch(/\bFROM source\b/);
-      expect(r.stdout).toContain(
-        `wrangler pipelines streams create ${stream} --schema-file ${join(out, `${stream}.schema.json`)}\n`,
-      );
-      expect(r.stdout).toContain(
-        `wrangler pipelines sinks create ${p.destination.table}_sink --type r2-data-catalog --bucket $LAKEHOUSE_R2_BUCKET ` +
-          `--namespace lakehouse --table ${p.destination.table} --roll-interval 300 --compression zstd ` +
-          '--catalog-token $LAKEHOUSE_R2_CATALOG_TOKEN\n',
-      );
-      expect(r.stdout).toContain(
-        `wrangler pipelines create ${p.name} --sql-file ${join(out, `${p.name}.sql`)}\n`,
-      );
-    }
-    expect(r.stdout).not.toContain('catalog-secret');
-  });
-
-  it('--json prints the same plan as data', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'plan-'));
-    const r = await runCli(['pipelines', 'plan', '--out', out, '--json', '--roll-interval', '120'], {
-      env: env(),
-    });
-    expect(r.code).toBe(0);
-    const plan = JSON.parse(r.stdout) as {
-      pipelines: {
-        pipeline: string;
-        stream: string;
-        sink: string;
-        files: { schema: { path: string; content: string } };
-        commands: Record<'stream' | 'sink' | 'pipeline', { args: string[]; text: string }>;
-      }[];
-    };
-    expect(plan.pipelines.map((p) => p.pipeline)).toEqual(Object.values(pipelines).map((p) => p.name));
-    const orders = plan.pipelines[0]!;
-    expect(orders).toMatchObject({ stream: 'orders', sink: 'orders_sink' });
-    expect(orders.commands.sink.args).toContain('120');
-    expect(orders.commands.pipeline.args).toEqual([
-      'pipelines',
-      'create',
-      'orders_events',
-      '--sql-file',
-      join(out, 'orders_events.sql'),
-    ]);
-    expect(readFileSync(orders.files.schema.path, 'utf8')).toBe(orders.files.schema.content);
-  });
-
-  it('refuses a roll interval under 60 seconds', async () => {
-    const r = await runCli(['pipelines', 'plan', '--roll-interval', '30'], { env: env() });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--roll-interval must be a whole number of seconds, at least 60');
-  });
-});
-
-describe('lakehouse pipelines apply', () => {
-  it('without --yes only lists and prints what it would create', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'apply-'));
-    const r = await runCli(['pipelines', 'apply', '--out', out], { env: env() });
-    expect(r.code).toBe(0);
-    expect(readdirSync(out)).toHaveLength(12);
-    expect(creates()).toEqual([]);
-    expect(calls().map((c) => c.args.join(' '))).toEqual([
-      'pipelines streams list --json',
-      'pipelines sinks list --json',
-      'pipelines list --json',
-    ]);
-    expect(r.stdout.match(/^would create/gm)).toHaveLength(18);
-    expect(r.stdout).toContain('(dry run: add --yes to create)');
-  });
-
-  it('--yes creates streams, sinks then pipelines; a second run creates nothing new and reports exists', async () => {
-    const first = await runCli(['pipelines', 'apply', '--yes', '--json'], { env: env() });
+describe('lakehouse pipelines apply against the Cloudflare API stand-in', () => {
+  it('--yes on an empty account creates 6 streams, 6 sinks and 6 pipelines; a second run creates nothing and exits 0', async () => {
+    const first = await cli(['pipelines', 'apply', '--yes', '--json']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    const steps1 = JSON.parse(first.stdout).steps as { kind: string; name: string; status: string }[];
-    expect(steps1).toHaveLength(18);
-    expect(steps1.every((s) => s.status === 'created')).toBe(true);
-
-    const made = creates();
-    expect(made).toHaveLength(18);
-    const ordersSink = made.find((c) => c.args[3] === 'orders_sink')!;
-    expect(ordersSink.args).toEqual(expect.arrayContaining(['--bucket', 'lake-bucket']));
-    expect(ordersSink.args).toEqual(expect.arrayContaining(['--catalog-token', 'catalog-secret']));
-    const ordersStream = made.find((c) => c.args[2] === 'create' && c.args[3] === 'orders')!;
-    expect(JSON.parse(ordersStream.file ?? '')).toEqual(streamSchema('orders'));
-    const ordersPipeline = made.find((c) => c.args[1] === 'create' && c.args[2] === 'orders_events')!;
-    expect(ordersPipeline.file).toMatch(/^INSERT INTO orders_sink\n/);
-    // Order: a pipeline is created after its stream and its sink.
-    const at = (pred: (c: Call) => boolean) => made.findIndex(pred);
-    expect(at((c) => c === ordersPipeline)).toBeGreaterThan(at((c) => c === ordersSink));
-    expect(at((c) => c === ordersSink)).toBeGreaterThan(at((c) => c === ordersStream));
-
-    const second = await runCli(['pipelines', 'apply', '--yes'], { env: env() });
-    expect(second.code).toBe(0);
-    expect(second.stdout.match(/^exists/gm)).toHaveLength(18);
-    expect(second.stdout).not.toMatch(/^created/m);
-    const state = JSON.parse(readFileSync(join(bin, 'state.json'), 'utf8'));
-    expect([state.stream.length, state.sink.length, state.pipeline.length]).toEqual([6, 6, 6]);
-    // Streams and sinks were listed as existing, so only pipelines (whose list failed) were tried.
-    const retried = creates().slice(18);
-    expect(retried.every((c) => c.args[1] === 'create')).toBe(true);
-    expect(retried).toHaveLength(6);
-  });
-
-  it('--yes without the bucket variable fails naming it, before creating anything', async () => {
-    const r = await runCli(['pipelines', 'apply', '--yes'], { env: env({ LAKEHOUSE_R2_BUCKET: '' }) });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('LAKEHOUSE_R2_BUCKET is not set');
-    expect(creates()).toEqual([]);
-  });
-
-  it('reports a failed wrangler call and exits 1', async () => {
-    writeFileSync(
-      join(bin, 'wrangler'),
-      '#!/bin/sh\necho "Authentication error [code: 10000]" >&2\nexit 1\n',
+    expect([cf.streams.length, cf.sinks.length, cf.pipelines.length]).toEqual([6, 6, 6]);
+    const steps = JSON.parse(first.stdout).steps as { kind: string; status: string }[];
+    expect(steps.filter((s) => s.status === 'created')).toHaveLength(18);
+    // Tables do not exist before the sinks' first roll: maintenance waits.
+    expect(steps.filter((s) => s.kind === 'maintenance').map((s) => s.status)).toEqual(
+      Array(6).fill('pending'),
     );
-    const r = await runCli(['pipelines', 'apply', '--yes'], { env: env() });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^failed\s+stream\s+orders: Authentication error/m);
-    expect(r.stdout).toMatch(/^skipped\s+pipeline\s+orders_events/m);
+
+    const orders = cf.streams.find((s) => s.name === 'orders')!;
+    expect(orders.schema).toEqual({ fields: streamSchema('orders').fields });
+    const sink = cf.sinks.find((s) => s.name === 'orders_sink')!;
+    expect(sink.config).toEqual({
+      account_id: cf.accountId,
+      bucket: 'lake-bucket',
+      namespace: 'lakehouse',
+      table_name: 'orders',
+      token: 'catalog-secret',
+      rolling_policy: { interval_seconds: 300 },
+    });
+    expect(cf.pipelines.find((p) => p.name === 'orders_events')!.sql).toBe(pipelineSql(pipelines.orders));
+    expect(first.stdout).not.toContain('catalog-secret');
+
+    const before = posts().length;
+    const second = await cli(['pipelines', 'apply', '--yes']);
+    expect(second.code).toBe(0);
+    expect(posts()).toHaveLength(before);
+    expect(second.stdout.match(/^exists/gm)).toHaveLength(18);
+    expect([cf.streams.length, cf.sinks.length, cf.pipelines.length]).toEqual([6, 6, 6]);
+  });
+
+  it('without --yes lists and prints what it would create, creating nothing', async () => {
+    const r = await cli(['pipelines', 'apply']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^would create/gm)).toHaveLength(18);
+    expect(r.stdout).toContain('(dry run: add --yes to apply)');
+    expect(posts()).toEqual([]);
+  });
+
+  it('sets compaction and snapshot expiration once the sinks have created their tables', async () => {
+    await cli(['pipelines', 'apply', '--yes']);
+    cf.roll();
+    const plan = await cli(['pipelines', 'plan', '--json', '--compaction-target-mb', '256']);
+    const maint = (
+      JSON.parse(plan.stdout).changes as { kind: string; action: string; differences?: string[] }[]
+    ).filter((c) => c.kind === 'maintenance');
+    expect(maint.map((c) => c.action)).toEqual(Array(6).fill('update'));
+    expect(maint[0]!.differences).toContain('compaction: enabled, deployed disabled');
+    const r = await cli(['pipelines', 'apply', '--yes', '--compaction-target-mb', '256']);
+    expect(r.code).toBe(0);
+    expect(cf.tables.get('lakehouse.orders')).toEqual({
+      compaction: { state: 'enabled', target_size_mb: 256 },
+      snapshot_expiration: { state: 'enabled', older_than_days: 30, retain_last: 5 },
+    });
+    const again = await cli(['pipelines', 'plan', '--json', '--compaction-target-mb', '256']);
+    expect(
+      (JSON.parse(again.stdout).changes as { action: string }[]).every((c) => c.action === 'exists'),
+    ).toBe(true);
+  });
+
+  it('a failed list makes both the dry run and --yes exit non-zero with the API error, creating nothing', async () => {
+    cf.failLists.add('sinks');
+    for (const args of [
+      ['pipelines', 'apply'],
+      ['pipelines', 'apply', '--yes'],
+      ['pipelines', 'plan'],
+    ]) {
+      const r = await cli(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        'GET /pipelines/v1/sinks failed (HTTP 500): [10001] internal error listing sinks',
+      );
+      expect(r.stdout).not.toMatch(/would create|created/);
+    }
+    expect(posts()).toEqual([]);
+  });
+
+  it('a missing credential is a usage error naming the variable', async () => {
+    const r = await cli(['pipelines', 'plan'], { CLOUDFLARE_API_TOKEN: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('CLOUDFLARE_API_TOKEN is not set');
+    const noToken = await cli(['pipelines', 'apply', '--yes'], { LAKEHOUSE_R2_CATALOG_TOKEN: '' });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('LAKEHOUSE_R2_CATALOG_TOKEN is not set');
+    expect(posts()).toEqual([]);
+  });
+});
+
+describe('drift and versions', () => {
+  const withoutField = () =>
+    (streamSchema('orders').fields as unknown as Record<string, unknown>[]).filter(
+      (f) => f.name !== 'payment_method',
+    );
+
+  it('after a field is added to a stream schema, plan --json reports drift for that stream and apply --yes refuses it', async () => {
+    seedOrders(withoutField());
+    const plan = await cli(['pipelines', 'plan', '--json']);
+    expect(plan.code).toBe(0);
+    const changes = JSON.parse(plan.stdout).changes as {
+      kind: string;
+      name: string;
+      action: string;
+      differences?: string[];
+    }[];
+    const drift = changes.filter((c) => c.action === 'drift');
+    expect(drift).toEqual([
+      expect.objectContaining({
+        kind: 'stream',
+        name: 'orders',
+        differences: ['field "payment_method": added (string optional)'],
+      }),
+    ]);
+    expect(changes.find((c) => c.name === 'orders_sink')!.action).toBe('exists');
+
+    const r = await cli(['pipelines', 'apply', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('field "payment_method": added');
+    expect(r.stderr).toContain('--new-version orders');
+    expect(posts()).toEqual([]);
+  });
+
+  it('--new-version creates orders_v2 (stream, sink, table, pipeline) next to version 1 and leaves version 1 alone', async () => {
+    seedOrders(withoutField());
+    const r = await cli(['pipelines', 'apply', '--yes', '--new-version', 'orders', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(cf.streams.map((s) => s.name).sort()).toEqual([...STREAM_NAMES, 'orders_v2'].sort());
+    expect(cf.sinks.find((s) => s.name === 'orders_v2_sink')!.config.table_name).toBe('orders_v2');
+    const p2 = cf.pipelines.find((p) => p.name === 'orders_events_v2')!;
+    expect(p2.sql).toMatch(/^INSERT INTO orders_v2_sink\n/);
+    expect(p2.sql).toContain('FROM orders_v2 AS event');
+    expect(cf.streams.find((s) => s.name === 'orders')!.schema!.fields).toHaveLength(withoutField().length);
+
+    const plan = await cli(['pipelines', 'plan', '--json']);
+    const changes = JSON.parse(plan.stdout).changes as { name: string; action: string; version: number }[];
+    expect(changes.filter((c) => c.action === 'drift')).toEqual([]);
+    expect(changes).toContainEqual(
+      expect.objectContaining({ action: 'old version', version: 1, name: 'orders v1' }),
+    );
+    expect(changes).toContainEqual(
+      expect.objectContaining({ name: 'orders_v2', action: 'exists', version: 2 }),
+    );
+  });
+
+  it('--new-version for a stream without drift is refused', async () => {
+    seedOrders();
+    const r = await cli(['pipelines', 'apply', '--yes', '--new-version', 'orders']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--new-version orders: version 1 matches the definition');
+  });
+});
+
+describe('plan --offline', () => {
+  it('writes the schema and SQL files and prints the requests without reading the account', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'plan-'));
+    const r = await runCli(['pipelines', 'plan', '--offline', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out)).toHaveLength(12);
+    const plan = JSON.parse(r.stdout).pipelines as {
+      requests: { sink: { config: Record<string, unknown> } };
+    }[];
+    expect(plan).toHaveLength(6);
+    expect(plan[0]!.requests.sink.config.token).toBe('$LAKEHOUSE_R2_CATALOG_TOKEN');
+    expect(plan[0]!.requests.sink.config).not.toHaveProperty('partitioning');
+    expect(JSON.parse(readFileSync(join(out, 'orders.schema.json'), 'utf8'))).toEqual(streamSchema('orders'));
   });
 });
 
 describe('help', () => {
-  it.each([['pipelines'], ['pipelines', 'plan'], ['pipelines', 'apply']])(
-    '%s %s --help exits 0',
-    async (...a) => {
-      const r = await runCli([...a, '--help']);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain('Usage: lakehouse pipelines');
-    },
-  );
+  it.each(['pipelines', 'pipelines plan', 'pipelines apply'])('%s --help exits 0', async (a) => {
+    const r = await runCli([...a.split(' '), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: lakehouse pipelines');
+  });
 });

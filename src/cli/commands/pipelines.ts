@@ -1,59 +1,40 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type ApplyStep, applyPlan } from '../../pipelines/apply.js';
+import { type ApplyStep, applyDeployment } from '../../pipelines/apply.js';
+import { createCloudflareApi } from '../../pipelines/cloudflare/api.js';
+import { cloudflareCredentials, requireEnv } from '../../pipelines/cloudflare/credentials.js';
+import type { Change } from '../../pipelines/compare.js';
 import { loadPipelines } from '../../pipelines/definePipeline.js';
 import {
   BUCKET_ENV,
   buildPlan,
   CATALOG_TOKEN_ENV,
+  DEFAULT_COMPACTION_TARGET_MB,
   DEFAULT_ROLL_INTERVAL,
+  DEFAULT_SNAPSHOT_OLDER_THAN_DAYS,
+  DEFAULT_SNAPSHOT_RETAIN_LAST,
   MIN_ROLL_INTERVAL,
-  type PipelinePlan,
   writePlanFiles,
 } from '../../pipelines/plan.js';
-import { EXIT } from '../context.js';
+import { type DeploymentOptions, planDeployment } from '../../pipelines/planDeployment.js';
+import type { CliContext } from '../context.js';
+import { EXIT, positiveInt } from '../context.js';
 
-interface PlanCliOptions {
-  out: string;
-  json?: boolean;
-  rollInterval: number;
-}
-
-interface ApplyCliOptions {
+interface CommonOptions {
   out?: string;
-  yes?: boolean;
   json?: boolean;
   rollInterval: number;
+  newVersion: string[];
+  compactionTargetMb: number;
+  snapshotOlderThanDays: number;
+  snapshotRetainLast: number;
 }
 
 const ENV_HELP =
-  `\nEnvironment: ${BUCKET_ENV} (R2 bucket of the sinks), ${CATALOG_TOKEN_ENV} (R2 Data Catalog\n` +
-  'token), and for wrangler CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID. Printed commands keep\n' +
-  'these as $VAR placeholders; secrets are never printed.';
+  '\nEnvironment: CLOUDFLARE_API_TOKEN (Pipelines Edit, Data Catalog Edit), CLOUDFLARE_ACCOUNT_ID,\n' +
+  `${BUCKET_ENV} (R2 bucket with the Data Catalog enabled), ${CATALOG_TOKEN_ENV} (token the sinks write\n` +
+  'the catalog with; read only when a sink is created), CLOUDFLARE_API_BASE_URL (default\n' +
+  'https://api.cloudflare.com/client/v4). Talks to the REST API directly: wrangler is not needed.';
 
-async function plan(outDir: string, rollIntervalSeconds: number): Promise<PipelinePlan[]> {
-  const defs = await loadPipelines();
-  return buildPlan(defs, { outDir, rollIntervalSeconds });
-}
-
-function printPlan(p: readonly PipelinePlan[]): void {
-  const out: string[] = [];
-  for (const x of p) {
-    out.push(
-      `# ${x.pipeline}: stream ${x.stream} -> sink ${x.sink} -> table ${x.namespace}.${x.table} ` +
-        `(partition: ${x.partition.join(', ')})`,
-      x.commands.stream.text,
-      x.commands.sink.text,
-      x.commands.pipeline.text,
-      '',
-    );
-  }
-  process.stdout.write(`${out.join('\n')}`);
-}
-
-/** `--roll-interval`, shared by plan and apply. */
 function rollIntervalOption(): Option {
   return new Option(
     '--roll-interval <seconds>',
@@ -71,63 +52,146 @@ function rollIntervalOption(): Option {
     .default(DEFAULT_ROLL_INTERVAL);
 }
 
-/** `lakehouse pipelines plan|apply`: Cloudflare Pipelines provisioning from the definitions. */
-export function pipelinesCommand(program: Command): void {
+function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print the result as JSON')
+    .option('--out <dir>', 'also write <stream>.schema.json and <pipeline>.sql here, for review')
+    .option(
+      '--new-version <stream>',
+      'deploy this drifted lake stream as a new version (orders -> orders_v2 stream, sink, table, pipeline); repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .addOption(rollIntervalOption())
+    .addOption(
+      new Option('--compaction-target-mb <mb>', 'R2 Data Catalog compaction target file size')
+        .choices(['64', '128', '256', '512'])
+        .argParser(Number)
+        .default(DEFAULT_COMPACTION_TARGET_MB),
+    )
+    .option(
+      '--snapshot-older-than-days <n>',
+      'expire snapshots older than this',
+      positiveInt('--snapshot-older-than-days'),
+      DEFAULT_SNAPSHOT_OLDER_THAN_DAYS,
+    )
+    .option(
+      '--snapshot-retain-last <n>',
+      'always keep this many snapshots',
+      positiveInt('--snapshot-retain-last'),
+      DEFAULT_SNAPSHOT_RETAIN_LAST,
+    );
+}
+
+async function deployment(opts: CommonOptions) {
+  const creds = cloudflareCredentials();
+  const bucket = requireEnv(process.env, BUCKET_ENV, 'to plan the sinks and the catalog tables');
+  const api = createCloudflareApi(creds);
+  const defs = await loadPipelines();
+  const options: DeploymentOptions = {
+    bucket,
+    newVersion: opts.newVersion,
+    rollIntervalSeconds: opts.rollInterval,
+    compactionTargetMb: opts.compactionTargetMb,
+    snapshotOlderThanDays: opts.snapshotOlderThanDays,
+    snapshotRetainLast: opts.snapshotRetainLast,
+    ...(opts.out ? { outDir: opts.out } : {}),
+  };
+  const d = await planDeployment(api, defs, options);
+  if (opts.out) writePlanFiles(d.plans);
+  return { api, creds, bucket, d };
+}
+
+function changeLine(c: Change): string {
+  const head = `${c.action.padEnd(12)} ${c.kind.padEnd(11)} ${c.name}${c.version > 1 ? ` (v${c.version})` : ''}`;
+  return [head, ...(c.differences ?? []).map((d) => `    ${d}`)].join('\n');
+}
+
+function stepLine(s: ApplyStep): string {
+  return `${s.status.padEnd(12)} ${s.kind.padEnd(11)} ${s.name}${s.error ? `: ${s.error}` : ''}\n`;
+}
+
+/** `lakehouse pipelines plan|apply|retire`: Cloudflare provisioning from the definitions. */
+export function pipelinesCommand(program: Command, ctx: () => CliContext): void {
   const pipelines = program
     .command('pipelines')
-    .description('Provision the Cloudflare Pipelines (streams, sinks, pipelines) of the six lake streams');
+    .description(
+      'Provision the Cloudflare (Basin) Pipelines streams, sinks, pipelines and tables of the six lake streams',
+    );
 
-  pipelines
-    .command('plan')
-    .description('Write each stream schema and pipeline SQL file and print the wrangler commands')
-    .option('--out <dir>', 'directory for <stream>.schema.json and <pipeline>.sql', 'cloudflare-pipelines')
-    .option('--json', 'print the plan (files, commands) as JSON')
-    .addOption(rollIntervalOption())
+  addCommonOptions(
+    pipelines
+      .command('plan')
+      .description('Compare the definitions with the account: per resource create, exists or drift')
+      .option('--offline', 'do not read the account: print the resources the definitions describe'),
+  )
     .addHelpText(
       'after',
       '\nThe definitions are validated first (names, transform SQL, partition columns).\n' +
-        'Run the printed commands in order, or use "lakehouse pipelines apply".' +
+        'drift: the deployed stream schema, sink target or pipeline SQL differs; "apply" refuses it.\n' +
+        'update: table maintenance settings differ (apply changes them in place).\n' +
+        'pending: the table does not exist yet (the sink creates it at its first roll).' +
         ENV_HELP,
     )
-    .action(async (opts: PlanCliOptions) => {
-      const p = await plan(opts.out, opts.rollInterval);
-      writePlanFiles(p);
-      if (opts.json) process.stdout.write(`${JSON.stringify({ pipelines: p })}\n`);
-      else printPlan(p);
-    });
-
-  pipelines
-    .command('apply')
-    .description('Create the streams, sinks and pipelines that do not exist yet (idempotent)')
-    .option('--yes', 'create for real; without it, only print what would be created')
-    .option('--json', 'print {"dryRun":bool,"steps":[{kind,name,status,command,error?}]}')
-    .option('--out <dir>', 'keep the schema and SQL files here (default: a temporary directory)')
-    .addOption(rollIntervalOption())
-    .addHelpText(
-      'after',
-      '\nUses `wrangler` from PATH, else `npx wrangler`. Lists existing streams, sinks and pipelines\n' +
-        'first and leaves them alone ("exists"): Cloudflare cannot alter them; delete one to recreate it.' +
-        ENV_HELP,
-    )
-    .action(async (opts: ApplyCliOptions) => {
-      const dir = opts.out ?? mkdtempSync(join(tmpdir(), 'lakehouse-pipelines-'));
-      try {
-        const p = await plan(dir, opts.rollInterval);
-        const print = (s: ApplyStep) => {
-          if (opts.json) return;
-          const line = `${s.status.padEnd(12)} ${s.kind.padEnd(8)} ${s.name}`;
-          const detail = s.status === 'would create' ? `\n    ${s.command}` : s.error ? `: ${s.error}` : '';
-          process.stdout.write(`${line}${detail}\n`);
-        };
-        const steps = await applyPlan(p, { yes: opts.yes === true, onStep: print });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ dryRun: !opts.yes, steps })}\n`);
-        else if (!opts.yes && steps.some((s) => s.status === 'would create')) {
-          process.stdout.write('(dry run: add --yes to create)\n');
-        }
-        if (steps.some((s) => s.status === 'failed' || s.status === 'skipped'))
-          process.exitCode = EXIT.failed;
-      } finally {
-        if (!opts.out) rmSync(dir, { recursive: true, force: true });
+    .action(async (opts: CommonOptions & { offline?: boolean }) => {
+      if (opts.offline) {
+        const plans = buildPlan(await loadPipelines(), {
+          rollIntervalSeconds: opts.rollInterval,
+          compactionTargetMb: opts.compactionTargetMb,
+          snapshotOlderThanDays: opts.snapshotOlderThanDays,
+          snapshotRetainLast: opts.snapshotRetainLast,
+          ...(opts.out ? { outDir: opts.out } : {}),
+        });
+        if (opts.out) writePlanFiles(plans);
+        process.stdout.write(`${JSON.stringify({ pipelines: plans }, null, opts.json ? undefined : 2)}\n`);
+        return;
+      }
+      const { d } = await deployment(opts);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ changes: d.changes, pipelines: d.plans })}\n`);
+        return;
+      }
+      for (const c of d.changes) process.stdout.write(`${changeLine(c)}\n`);
+      if (d.changes.some((c) => c.action === 'drift')) {
+        process.stdout.write(
+          '(drift: Cloudflare cannot alter these; "apply --new-version <stream>" deploys a new version)\n',
+        );
       }
     });
+
+  addCommonOptions(
+    pipelines
+      .command('apply')
+      .description(
+        'Create the streams, sinks and pipelines that are missing and set table maintenance (idempotent)',
+      )
+      .option('--yes', 'change the account; without it, only print what would be done'),
+  )
+    .addHelpText(
+      'after',
+      '\nExisting resources are left alone; a drifted one (schema, sink target or SQL differs) makes\n' +
+        'apply refuse, naming the fields, without changing anything. A failed list is an error.' +
+        ENV_HELP,
+    )
+    .action(async (opts: CommonOptions & { yes?: boolean }) => {
+      const { api, creds, bucket, d } = await deployment(opts);
+      const steps = await applyDeployment(api, d, {
+        yes: opts.yes === true,
+        bucket,
+        sinkValues: () => ({
+          accountId: creds.accountId,
+          bucket,
+          token: requireEnv(process.env, CATALOG_TOKEN_ENV, 'to create a sink'),
+        }),
+        onStep: (s) => {
+          if (!opts.json) process.stdout.write(stepLine(s));
+        },
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify({ dryRun: !opts.yes, steps })}\n`);
+      else if (!opts.yes && steps.some((s) => s.status.startsWith('would'))) {
+        process.stdout.write('(dry run: add --yes to apply)\n');
+      }
+      if (steps.some((s) => s.status === 'failed' || s.status === 'skipped')) process.exitCode = EXIT.failed;
+    });
+  void ctx;
 }
