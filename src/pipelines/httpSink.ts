@@ -1,5 +1,6 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Sink, SinkBatch, SinkOutcome } from '../relay/sink.js';
+import { routeRecord, type StreamRoutes } from './streamRoutes.js';
 import { pipelinesRecordCheck } from './streamSchema.js';
 
 /** Options of {@link createHttpSink}. */
@@ -31,6 +32,19 @@ export interface HttpSinkOptions {
    * and drops it later. `false` sends every record unchecked.
    */
   check?: false | ((stream: string, record: Record<string, unknown>) => string | undefined);
+  /**
+   * Deployed Cloudflare stream versions per lake stream ({@link loadStreamRoutes}). When
+   * given, each record goes to the newest version whose deployed schema it matches (a
+   * stream changed as `orders_v2` takes new records while old pending ones still reach
+   * `orders`), the default check is against the deployed schemas, and `url`/`streamUrls`
+   * are not used.
+   */
+  routes?: StreamRoutes;
+  /**
+   * Called when a 2xx answer has no `committed` count: the batch is counted as delivered
+   * (a retry would resend it forever). Default: one `process.emitWarning` per stream.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export const DEFAULT_SINK_URL = 'http://127.0.0.1:8787/ingest/{stream}';
@@ -64,7 +78,7 @@ function committedOf(body: unknown): number | undefined {
  * token over keep-alive connections, and classifies the answer for the relay (see
  * {@link SinkOutcome}). Accepts `{"committed":N}` and the legacy
  * `{"success":true,"result":{"committed":N}}`; any N other than the number sent is a
- * failure to retry, not a success.
+ * failure to retry, not a success. A 2xx with no count at all is delivered, with a warning.
  */
 export function createHttpSink(options: HttpSinkOptions = {}): Sink {
   const template = options.url ?? process.env.LAKEHOUSE_SINK_URL ?? DEFAULT_SINK_URL;
@@ -76,19 +90,26 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
+  const warned = new Set<string>();
+  const warn = (stream: string, message: string) => {
+    if (options.onWarning) return options.onWarning(`stream ${stream}: ${message}`);
+    if (warned.has(stream)) return;
+    warned.add(stream);
+    process.emitWarning(`stream ${stream}: ${message}`, 'LakehouseSinkWarning');
+  };
   const urlFor = (stream: string) =>
     options.streamUrls?.[stream] ??
     process.env[`LAKEHOUSE_SINK_URL_${stream.toUpperCase()}`] ??
     template.replaceAll('{stream}', encodeURIComponent(stream));
 
-  async function send(batch: SinkBatch): Promise<SinkOutcome> {
+  async function post(url: string, batch: SinkBatch): Promise<SinkOutcome> {
     const body = `[${batch.records.join(',')}]`;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const bearer = options.streamTokens?.[batch.stream] ?? token;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     let res: Awaited<ReturnType<typeof request>>;
     try {
-      res = await request(urlFor(batch.stream), {
+      res = await request(url, {
         method: 'POST',
         body,
         headers,
@@ -127,6 +148,12 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     if (status >= 200 && status < 300) {
       const committed = committedOf(json);
       if (committed === batch.records.length) return { kind: 'ok', committed };
+      if (committed === undefined) {
+        // No count at all (an intermediary, or a changed answer): the sink took the request.
+        // Retrying cannot learn more and would resend the batch forever.
+        warn(batch.stream, `sink answered ${summary} without a "committed" count; counted as delivered`);
+        return { kind: 'ok', committed: batch.records.length };
+      }
       return {
         kind: 'retry',
         status,
@@ -151,6 +178,48 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     return { kind: 'config', status, error: summary };
   }
 
-  const check = options.check === undefined ? pipelinesRecordCheck : options.check;
+  /** Splits a batch into runs of consecutive records bound for the same deployed version. */
+  function runsByRoute(batch: SinkBatch): { url: string; start: number; records: string[] }[] {
+    const routes = options.routes?.[batch.stream];
+    if (!routes || routes.length === 0)
+      return [{ url: urlFor(batch.stream), start: 0, records: [...batch.records] }];
+    const runs: { url: string; start: number; records: string[] }[] = [];
+    batch.records.forEach((json, i) => {
+      const r =
+        routes.length === 1 ? { route: routes[0]! } : routeRecord(batch.stream, routes, JSON.parse(json));
+      // A record matching no version was parked by the check; should one get here, the
+      // newest version's schema check at Cloudflare is where it would have gone anyway.
+      const url = 'route' in r ? r.route.url : routes[0]!.url;
+      const last = runs.at(-1);
+      if (last && last.url === url) last.records.push(json);
+      else runs.push({ url, start: i, records: [json] });
+    });
+    return runs;
+  }
+
+  async function send(batch: SinkBatch): Promise<SinkOutcome> {
+    const runs = runsByRoute(batch);
+    let committed = 0;
+    for (const run of runs) {
+      const out = await post(run.url, { ...batch, records: run.records });
+      if (out.kind !== 'ok') {
+        if (committed === 0) return out;
+        // Earlier runs were stored: the relay resends the whole batch, so say so.
+        if (out.kind === 'rejected' && out.recordIndexes) {
+          return { ...out, recordIndexes: out.recordIndexes.map((i) => i + run.start) };
+        }
+        return out.kind === 'retry' ? { ...out, maybeDelivered: true } : out;
+      }
+      committed += out.committed;
+    }
+    return { kind: 'ok', committed };
+  }
+
+  const routedCheck = (stream: string, record: Record<string, unknown>) => {
+    const r = routeRecord(stream, options.routes?.[stream], record);
+    return 'problem' in r ? r.problem : undefined;
+  };
+  const defaultCheck = options.routes ? routedCheck : pipelinesRecordCheck;
+  const check = options.check === undefined ? defaultCheck : options.check;
   return { send, close: () => agent.close(), ...(check ? { check } : {}) };
 }

@@ -15,6 +15,7 @@ export {
   writePlanFiles,
 } from './plan.js';
 export { type Deployment, type DeploymentOptions, planDeployment } from './planDeployment.js';
+export { loadStreamRoutes, routeRecord, type StreamRoute, type StreamRoutes } from './streamRoutes.js';
 export {
   type PipelinesField,
   type PipelinesStreamSchema,

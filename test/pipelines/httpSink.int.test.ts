@@ -54,6 +54,16 @@ describe('HTTP sink against a real server', () => {
     expect(out.kind === 'retry' && out.error).toContain('committed 1 of 2');
   });
 
+  it('counts a 2xx without a committed count as delivered, with one warning per stream', async () => {
+    const s = await server((_req, res) => reply(res, 204));
+    const warnings: string[] = [];
+    const k = sink(s, { onWarning: (m) => warnings.push(m) });
+    expect(await k.send({ stream: 'orders', records: records(3) })).toEqual({ kind: 'ok', committed: 3 });
+    expect(warnings).toEqual([
+      expect.stringContaining('stream orders: sink answered HTTP 204 without a "committed" count'),
+    ]);
+  });
+
   it('retries on 429 with the Retry-After of the answer', async () => {
     const s = await server((_req, res) => reply(res, 429, { error: 'slow down' }, { 'retry-after': '7' }));
     expect(await sink(s).send({ stream: 'orders', records: records(1) })).toMatchObject({

@@ -1,0 +1,71 @@
+import type { CloudflareApi } from './cloudflare/api.js';
+import type { DeployedStream } from './cloudflare/deployed.js';
+import type { PipelinesField, PipelinesStreamSchema } from './streamSchema.js';
+import { validateAgainst } from './streamSchema.js';
+import type { PipelineDefinition } from './types.js';
+import { versionOfName } from './versions.js';
+
+/** One deployed version of a lake stream: where to send and the schema it stores. */
+export interface StreamRoute {
+  version: number;
+  /** Cloudflare stream name (`orders`, `orders_v2`). */
+  name: string;
+  /** The stream's HTTP ingest endpoint. */
+  url: string;
+  /** The schema as deployed (not as the code describes it now). */
+  schema: PipelinesStreamSchema;
+}
+
+/** Deployed versions per lake stream, newest first. */
+export type StreamRoutes = Readonly<Record<string, readonly StreamRoute[]>>;
+
+function deployedSchema(s: DeployedStream): PipelinesStreamSchema {
+  return {
+    fields: (s.schema?.fields ?? []).map((f) => ({ ...f, required: f.required === true }) as PipelinesField),
+  };
+}
+
+/**
+ * Reads the account's streams and returns, per lake stream, its deployed versions (newest
+ * first) with their endpoints and deployed schemas. The relay sends each record to the
+ * newest version whose deployed schema it matches ({@link routeRecord}), so a record is
+ * checked against what Cloudflare will really store, not against the current code.
+ */
+export async function loadStreamRoutes(
+  api: CloudflareApi,
+  defs?: readonly PipelineDefinition[],
+): Promise<StreamRoutes> {
+  const list = defs ?? Object.values((await import('./definitions.js')).pipelines);
+  const streams = await api.list<DeployedStream>('/pipelines/v1/streams');
+  const routes: Record<string, StreamRoute[]> = {};
+  for (const def of list) {
+    routes[def.stream] = streams
+      .map((s) => ({ s, version: versionOfName(def, 'stream', s.name) }))
+      .filter((x): x is { s: DeployedStream; version: number } => x.version !== undefined && !!x.s.endpoint)
+      .map(({ s, version }) => ({ version, name: s.name, url: s.endpoint!, schema: deployedSchema(s) }))
+      .sort((a, b) => b.version - a.version);
+  }
+  return routes;
+}
+
+/**
+ * The newest version whose deployed schema `record` matches, or the reason it matches
+ * none (the newest version's problem): Cloudflare answers 200 to a record that does not
+ * match and drops it later, so such a record must not be sent.
+ */
+export function routeRecord(
+  stream: string,
+  routes: readonly StreamRoute[] | undefined,
+  record: unknown,
+): { route: StreamRoute } | { problem: string } {
+  if (!routes || routes.length === 0) {
+    return { problem: `stream ${stream} is not deployed to Cloudflare (run "lakehouse pipelines apply")` };
+  }
+  let first: string | undefined;
+  for (const route of routes) {
+    const problem = validateAgainst(route.schema, record);
+    if (!problem) return { route };
+    first ??= `${route.name} (v${route.version}): ${problem}`;
+  }
+  return { problem: `record matches no deployed version of stream ${stream}; newest: ${first}` };
+}
