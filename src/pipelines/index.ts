@@ -2,6 +2,8 @@ export { type ApplyOptions, type ApplyStep, applyDeployment } from './apply.js';
 export { type CloudflareApi, CloudflareApiError, createCloudflareApi } from './cloudflare/api.js';
 export { type CloudflareCredentials, cloudflareCredentials } from './cloudflare/credentials.js';
 export { type Deployed, readDeployed } from './cloudflare/deployed.js';
+export { type PipelineMetrics, readPipelineMetrics } from './cloudflare/metrics.js';
+export { type CloudflareStatus, cloudflareStatus, type PipelineStatus } from './cloudflareStatus.js';
 export { type Change, type ChangeAction, planChanges } from './compare.js';
 export { definePipeline, loadPipelines, validatePipeline } from './definePipeline.js';
 export { pipelineFor, pipelines } from './definitions.js';

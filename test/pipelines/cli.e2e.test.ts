@@ -210,9 +210,12 @@ describe('plan --offline', () => {
 });
 
 describe('help', () => {
-  it.each(['pipelines', 'pipelines plan', 'pipelines apply'])('%s --help exits 0', async (a) => {
-    const r = await runCli([...a.split(' '), '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Usage: lakehouse pipelines');
-  });
+  it.each(['pipelines', 'pipelines plan', 'pipelines apply', 'cloudflare status'])(
+    '%s --help exits 0',
+    async (a) => {
+      const r = await runCli([...a.split(' '), '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: lakehouse ${a}`);
+    },
+  );
 });
