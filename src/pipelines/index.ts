@@ -17,6 +17,7 @@ export {
   writePlanFiles,
 } from './plan.js';
 export { type Deployment, type DeploymentOptions, planDeployment } from './planDeployment.js';
+export { type RetireOptions, type RetireResult, retireVersion } from './retire.js';
 export { loadStreamRoutes, routeRecord, type StreamRoute, type StreamRoutes } from './streamRoutes.js';
 export {
   type PipelinesField,

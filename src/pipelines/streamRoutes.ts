@@ -36,7 +36,14 @@ export async function loadStreamRoutes(
   defs?: readonly PipelineDefinition[],
 ): Promise<StreamRoutes> {
   const list = defs ?? Object.values((await import('./definitions.js')).pipelines);
-  const streams = await api.list<DeployedStream>('/pipelines/v1/streams');
+  return routesFromStreams(await api.list<DeployedStream>('/pipelines/v1/streams'), list);
+}
+
+/** {@link loadStreamRoutes} from an already listed set of streams. */
+export function routesFromStreams(
+  streams: readonly DeployedStream[],
+  list: readonly PipelineDefinition[],
+): StreamRoutes {
   const routes: Record<string, StreamRoute[]> = {};
   for (const def of list) {
     routes[def.stream] = streams

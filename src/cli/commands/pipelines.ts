@@ -16,6 +16,7 @@ import {
   writePlanFiles,
 } from '../../pipelines/plan.js';
 import { type DeploymentOptions, planDeployment } from '../../pipelines/planDeployment.js';
+import { retireVersion } from '../../pipelines/retire.js';
 import type { CliContext } from '../context.js';
 import { EXIT, positiveInt } from '../context.js';
 
@@ -193,5 +194,54 @@ export function pipelinesCommand(program: Command, ctx: () => CliContext): void 
       }
       if (steps.some((s) => s.status === 'failed' || s.status === 'skipped')) process.exitCode = EXIT.failed;
     });
-  void ctx;
+
+  pipelines
+    .command('retire')
+    .description('Delete a drained old version of a stream (its pipeline, sink and stream; the table stays)')
+    .argument('<stream>', 'lake stream, e.g. orders')
+    .requiredOption(
+      '--version <n>',
+      'the version to retire (1 is the unsuffixed one)',
+      positiveInt('--version'),
+    )
+    .option('--yes', 'delete for real; without it, only run the checks')
+    .option(
+      '--accept-buffer-loss',
+      'delete even if Cloudflare may still buffer records the sink has not written',
+    )
+    .option('--json', 'print {stream, version, refusals, resources}')
+    .addHelpText(
+      'after',
+      '\nRefuses while the version is the newest, while undelivered outbox events still route to it,\n' +
+        "and while its stream took records its sink has not written (Cloudflare's metrics, last 24 h):\n" +
+        "deleting a stream drops its buffered records. Reports and reconcile read every version's table." +
+        ENV_HELP,
+    )
+    .action(
+      async (
+        stream: string,
+        opts: { version: number; yes?: boolean; acceptBufferLoss?: boolean; json?: boolean },
+      ) => {
+        const def = (await loadPipelines()).find((d) => d.stream === stream);
+        if (!def) throw new InvalidArgumentError(`no pipeline reads a stream named "${stream}"`);
+        const api = createCloudflareApi(cloudflareCredentials());
+        const c = ctx();
+        const r = await retireVersion(api, def, opts.version, {
+          yes: opts.yes === true,
+          db: c.pool,
+          schema: c.config.schema,
+          acceptBufferLoss: opts.acceptBufferLoss === true,
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else {
+          for (const x of r.resources) {
+            const what = x.deleted ? 'deleted' : r.refusals.length > 0 ? 'kept' : 'would delete';
+            process.stdout.write(`${what.padEnd(12)} ${x.kind.padEnd(8)} ${x.name}\n`);
+          }
+          for (const why of r.refusals) process.stderr.write(`lakehouse: refused: ${why}\n`);
+          if (r.refusals.length === 0 && !opts.yes) process.stdout.write('(dry run: add --yes to delete)\n');
+        }
+        if (r.refusals.length > 0) process.exitCode = EXIT.failed;
+      },
+    );
 }
