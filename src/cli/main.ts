@@ -29,6 +29,7 @@ const COMMANDS: [names: string[], register: Register][] = [
   [['replay', 'discard'], async (p, c) => (await import('./commands/replay.js')).replayCommand(p, c)],
   [['prune'], async (p, c) => (await import('./commands/prune.js')).pruneCommand(p, c)],
   [['pipelines'], async (p, c) => (await import('./commands/pipelines.js')).pipelinesCommand(p, c)],
+  [['catalog-config'], async (p) => (await import('./commands/catalogConfig.js')).catalogConfigCommand(p)],
   [['cloudflare'], async (p, c) => (await import('./commands/cloudflare.js')).cloudflareCommand(p, c)],
   [['serve'], async (p) => (await import('./commands/serve.js')).serveCommand(p)],
   [['query'], async (p) => (await import('./commands/query.js')).queryCommand(p)],

@@ -1,4 +1,6 @@
 export { type ApplyOptions, type ApplyStep, applyDeployment } from './apply.js';
+export { type BasinQueryOptions, type BasinResult, BasinSqlError, basinQuery } from './basinSql.js';
+export { catalogConfig, r2Catalog } from './catalogConfig.js';
 export { type CloudflareApi, CloudflareApiError, createCloudflareApi } from './cloudflare/api.js';
 export { type CloudflareCredentials, cloudflareCredentials } from './cloudflare/credentials.js';
 export { type Deployed, readDeployed } from './cloudflare/deployed.js';

@@ -5,6 +5,7 @@ import { EXIT } from '../context.js';
 import { formatTable } from '../table.js';
 
 interface QueryCliOptions {
+  remote?: boolean;
   json?: boolean;
   csv?: boolean;
   tenant?: string;
@@ -17,6 +18,33 @@ const csvCell = (v: unknown) => {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
+/** Prints a result as a table, CSV, or the R2 SQL JSON shape (also used by `query --remote`). */
+export function printResult(
+  r: { schema: { name: string }[]; rows: Record<string, unknown>[]; metrics: unknown },
+  opts: { json?: boolean; csv?: boolean },
+): void {
+  const names = r.schema.map((c) => c.name);
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({ success: true, errors: [], result: { schema: r.schema, rows: r.rows, metrics: r.metrics } })}\n`,
+    );
+  } else if (opts.csv) {
+    process.stdout.write(
+      [
+        names.map(csvCell).join(','),
+        ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(',')),
+      ].join('\n') + '\n',
+    );
+  } else {
+    process.stdout.write(
+      formatTable(
+        names,
+        r.rows.map((row) => names.map((n) => row[n])),
+      ),
+    );
+  }
+}
+
 export function queryCommand(program: Command): void {
   program
     .command('query')
@@ -26,11 +54,16 @@ export function queryCommand(program: Command): void {
     .option('--csv', 'print CSV with a header line')
     .option('--tenant <id>', "only this tenant's rows are visible")
     .option('--explain', 'print which files each table reads (pruned by partition values)')
+    .option('--remote', 'run on Cloudflare through Basin SQL (qualify tables: lakehouse.orders)')
     .option(
       '--warehouse <dir>',
       'warehouse directory (default: LAKEHOUSE_WAREHOUSE or ./.lakehouse/warehouse)',
     )
     .action(async (sql: string, opts: QueryCliOptions) => {
+      if (opts.remote) {
+        const { remoteQueryCommand } = await import('./remoteQuery.js');
+        return remoteQueryCommand(sql, opts);
+      }
       try {
         const r = await runQuery(
           resolveWarehouse(opts.warehouse),
@@ -48,27 +81,7 @@ export function queryCommand(program: Command): void {
             `files scanned: ${r.metrics.files_scanned} of ${r.metrics.files_total}, bytes: ${r.metrics.bytes_scanned}\n`,
           );
         }
-        if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify({ success: true, errors: [], result: { schema: r.schema, rows: r.rows, metrics: r.metrics } })}\n`,
-          );
-        } else if (opts.csv) {
-          const names = r.schema.map((c) => c.name);
-          process.stdout.write(
-            [
-              names.map(csvCell).join(','),
-              ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(',')),
-            ].join('\n') + '\n',
-          );
-        } else {
-          const names = r.schema.map((c) => c.name);
-          process.stdout.write(
-            formatTable(
-              names,
-              r.rows.map((row) => names.map((n) => row[n])),
-            ),
-          );
-        }
+        printResult(r, opts);
       } catch (e) {
         if (!(e instanceof QueryError)) throw e;
         if (opts.json) {
