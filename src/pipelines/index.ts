@@ -5,6 +5,7 @@ export { type CloudflareApi, CloudflareApiError, createCloudflareApi } from './c
 export { type CloudflareCredentials, cloudflareCredentials } from './cloudflare/credentials.js';
 export { type Deployed, readDeployed } from './cloudflare/deployed.js';
 export { type PipelineMetrics, readPipelineMetrics } from './cloudflare/metrics.js';
+export { type CloudflareMetricsOptions, registerCloudflareMetrics } from './cloudflareMetrics.js';
 export { type CloudflareStatus, cloudflareStatus, type PipelineStatus } from './cloudflareStatus.js';
 export { type Change, type ChangeAction, planChanges } from './compare.js';
 export { definePipeline, loadPipelines, validatePipeline } from './definePipeline.js';
