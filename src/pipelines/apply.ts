@@ -112,6 +112,10 @@ export async function applyDeployment(
         await writeMaintenance(api, options.bucket, p);
         emit({ ...base, status: 'updated' });
       } else {
+        if (c.kind === 'pipeline') {
+          // Cloudflare's own SQL check (DataFusion), which our DuckDB validation only approximates.
+          await api.call('POST', '/pipelines/v1/validate_sql', { sql: p.requests.pipeline.sql });
+        }
         await api.call('POST', createPath(c.kind), requestOf(c.kind, p, options));
         emit({ ...base, status: 'created' });
       }

@@ -118,6 +118,17 @@ describe('lakehouse pipelines apply against the Cloudflare API stand-in', () => 
     expect(posts()).toEqual([]);
   });
 
+  it("checks each pipeline's SQL with validate_sql first and reports Cloudflare's refusal, exit 1", async () => {
+    cf.rejectSql = (sql) => (/AS DATE/.test(sql) ? 'Unsupported SQL type Date' : undefined);
+    const r = await cli(['pipelines', 'apply', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^failed\s+pipeline\s+activity_events: Cloudflare API POST \/pipelines\/v1\/validate_sql failed \(HTTP 400\): \[2001\] Unsupported SQL type Date/m,
+    );
+    expect(cf.pipelines.map((p) => p.name)).not.toContain('activity_events');
+    expect(cf.pipelines.map((p) => p.name)).toContain('orders_events');
+  });
+
   it('a missing credential is a usage error naming the variable', async () => {
     const r = await cli(['pipelines', 'plan'], { CLOUDFLARE_API_TOKEN: '' });
     expect(r.code).toBe(2);

@@ -42,6 +42,8 @@ export interface StandIn {
   metrics: Record<string, unknown[]>;
   /** Answers a Basin SQL request body `{warehouse, query}`: [HTTP status, JSON body]. */
   sql: (body: { warehouse?: string; query?: string }) => [number, unknown];
+  /** Extra SQL refusals of `validate_sql` and pipeline creation (DataFusion's, in reality). */
+  rejectSql?: (sql: string) => string | undefined;
   /** Every sink creates its table, as at its first roll. */
   roll(): void;
   /** Seeds a resource as if created earlier (bypasses validation). */
@@ -232,7 +234,7 @@ export async function startCloudflareStandIn(): Promise<StandIn> {
     if (!into || !from) return 'SQL must be INSERT INTO <sink> SELECT ... FROM <stream>';
     if (!s.sinks.some((k) => k.name === into)) return `sink ${into} not found`;
     if (!s.streams.some((k) => k.name === from)) return `stream ${from} not found`;
-    return undefined;
+    return s.rejectSql?.(sql);
   };
 
   const create = (
