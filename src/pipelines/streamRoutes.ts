@@ -8,6 +8,8 @@ import { versionOfName } from './versions.js';
 /** One deployed version of a lake stream: where to send and the schema it stores. */
 export interface StreamRoute {
   version: number;
+  /** Cloudflare stream id (what a Workers binding names). */
+  id: string;
   /** Cloudflare stream name (`orders`, `orders_v2`). */
   name: string;
   /** The stream's HTTP ingest endpoint. */
@@ -49,7 +51,13 @@ export function routesFromStreams(
     routes[def.stream] = streams
       .map((s) => ({ s, version: versionOfName(def, 'stream', s.name) }))
       .filter((x): x is { s: DeployedStream; version: number } => x.version !== undefined && !!x.s.endpoint)
-      .map(({ s, version }) => ({ version, name: s.name, url: s.endpoint!, schema: deployedSchema(s) }))
+      .map(({ s, version }) => ({
+        version,
+        id: s.id,
+        name: s.name,
+        url: s.endpoint!,
+        schema: deployedSchema(s),
+      }))
       .sort((a, b) => b.version - a.version);
   }
   return routes;

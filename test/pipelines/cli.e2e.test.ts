@@ -204,6 +204,20 @@ describe('drift and versions', () => {
   });
 });
 
+describe('pipelines endpoints', () => {
+  it('prints the LAKEHOUSE_SINK_URL_<STREAM> export of the newest deployed version of each stream', async () => {
+    await cli(['pipelines', 'apply', '--yes']);
+    cf.seed('stream', { name: 'orders_v2', schema: { fields: [] } });
+    const r = await cli(['pipelines', 'endpoints']);
+    expect(r.code).toBe(0);
+    const v2 = cf.streams.find((s) => s.name === 'orders_v2')!;
+    expect(r.stdout).toContain(
+      `export LAKEHOUSE_SINK_URL_ORDERS=${v2.endpoint}   # orders_v2, id ${v2.id}\n`,
+    );
+    expect(r.stdout.match(/^export /gm)).toHaveLength(6);
+  });
+});
+
 describe('plan --offline', () => {
   it('writes the schema and SQL files and prints the requests without reading the account', async () => {
     const out = mkdtempSync(join(tmpdir(), 'plan-'));

@@ -17,6 +17,7 @@ import {
 } from '../../pipelines/plan.js';
 import { type DeploymentOptions, planDeployment } from '../../pipelines/planDeployment.js';
 import { retireVersion } from '../../pipelines/retire.js';
+import { loadStreamRoutes } from '../../pipelines/streamRoutes.js';
 import type { CliContext } from '../context.js';
 import { EXIT, positiveInt } from '../context.js';
 
@@ -193,6 +194,34 @@ export function pipelinesCommand(program: Command, ctx: () => CliContext): void 
         process.stdout.write('(dry run: add --yes to apply)\n');
       }
       if (steps.some((s) => s.status === 'failed' || s.status === 'skipped')) process.exitCode = EXIT.failed;
+    });
+
+  pipelines
+    .command('endpoints')
+    .description(
+      "Print each stream's ingest URL and id (newest deployed version) as LAKEHOUSE_SINK_URL_<STREAM> exports",
+    )
+    .option('--json', 'print {"streams":[{stream, version, name, id, url}]}')
+    .action(async (opts: { json?: boolean }) => {
+      const routes = await loadStreamRoutes(
+        createCloudflareApi(cloudflareCredentials()),
+        await loadPipelines(),
+      );
+      const rows = Object.entries(routes).flatMap(([stream, list]) => {
+        const r = list[0];
+        return r ? [{ stream, version: r.version, name: r.name, id: r.id, url: r.url }] : [];
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ streams: rows })}\n`);
+        return;
+      }
+      for (const r of rows) {
+        process.stdout.write(
+          `export LAKEHOUSE_SINK_URL_${r.stream.toUpperCase()}=${r.url}   # ${r.name}, id ${r.id}\n`,
+        );
+      }
+      const missing = Object.keys(routes).filter((s) => routes[s]?.length === 0);
+      if (missing.length > 0) process.stderr.write(`lakehouse: not deployed: ${missing.join(', ')}\n`);
     });
 
   pipelines
