@@ -10,6 +10,7 @@ export { type CloudflareStatus, cloudflareStatus, type PipelineStatus } from './
 export { type Change, type ChangeAction, planChanges } from './compare.js';
 export { definePipeline, loadPipelines, validatePipeline } from './definePipeline.js';
 export { pipelineFor, pipelines } from './definitions.js';
+export { deployedTables, tablesOfVersions } from './deployedTables.js';
 export { createHttpSink, DEFAULT_SINK_URL, type HttpSinkOptions } from './httpSink.js';
 export {
   buildPlan,
