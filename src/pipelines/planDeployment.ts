@@ -15,6 +15,11 @@ export interface DeploymentOptions extends Omit<PlanOptions, 'versions'> {
    * pipeline) because their deployed version drifted. Refused for a stream without drift.
    */
   newVersion?: readonly string[];
+  /**
+   * Allow `newVersion` for a stream without drift: the sinks' catalog token is being
+   * rotated, and a sink's token cannot be changed. Default false.
+   */
+  rotateToken?: boolean;
 }
 
 /** A plan compared with the account. */
@@ -48,10 +53,11 @@ export async function planDeployment(
         `--new-version ${stream}: no pipeline reads a stream named "${stream}"`,
       );
     }
-    if (!changes.some((c) => c.lakeStream === stream && c.action === 'drift')) {
+    if (!options.rotateToken && !changes.some((c) => c.lakeStream === stream && c.action === 'drift')) {
       throw new LakehouseError(
         'CONFIG',
-        `--new-version ${stream}: version ${latest[stream]} matches the definition; nothing to version`,
+        `--new-version ${stream}: version ${latest[stream]} matches the definition; nothing to version ` +
+          '(add --rotate-token to give its sink a new catalog token)',
       );
     }
   }

@@ -196,11 +196,16 @@ describe('drift and versions', () => {
     );
   });
 
-  it('--new-version for a stream without drift is refused', async () => {
+  it('--new-version for a stream without drift is refused, unless the catalog token is being rotated', async () => {
     seedOrders();
     const r = await cli(['pipelines', 'apply', '--yes', '--new-version', 'orders']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--new-version orders: version 1 matches the definition');
+    const rotated = await cli(['pipelines', 'apply', '--yes', '--new-version', 'orders', '--rotate-token'], {
+      LAKEHOUSE_R2_CATALOG_TOKEN: 'new-catalog-secret',
+    });
+    expect(rotated.code).toBe(0);
+    expect(cf.sinks.find((k) => k.name === 'orders_v2_sink')!.config.token).toBe('new-catalog-secret');
   });
 });
 

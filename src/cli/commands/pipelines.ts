@@ -26,6 +26,7 @@ interface CommonOptions {
   json?: boolean;
   rollInterval: number;
   newVersion: string[];
+  rotateToken?: boolean;
   compactionTargetMb: number;
   snapshotOlderThanDays: number;
   snapshotRetainLast: number;
@@ -64,6 +65,10 @@ function addCommonOptions(cmd: Command): Command {
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
+    .option(
+      '--rotate-token',
+      `with --new-version: a new version even without drift, so its sink takes the current ${CATALOG_TOKEN_ENV}`,
+    )
     .addOption(rollIntervalOption())
     .addOption(
       new Option('--compaction-target-mb <mb>', 'R2 Data Catalog compaction target file size')
@@ -93,6 +98,7 @@ async function deployment(opts: CommonOptions) {
   const options: DeploymentOptions = {
     bucket,
     newVersion: opts.newVersion,
+    rotateToken: opts.rotateToken === true,
     rollIntervalSeconds: opts.rollInterval,
     compactionTargetMb: opts.compactionTargetMb,
     snapshotOlderThanDays: opts.snapshotOlderThanDays,
