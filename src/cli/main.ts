@@ -31,6 +31,7 @@ const COMMANDS: [names: string[], register: Register][] = [
   [['pipelines'], async (p) => (await import('./commands/pipelines.js')).pipelinesCommand(p)],
   [['serve'], async (p) => (await import('./commands/serve.js')).serveCommand(p)],
   [['query'], async (p) => (await import('./commands/query.js')).queryCommand(p)],
+  [['report'], async (p) => (await import('./commands/report.js')).reportCommand(p)],
   [
     ['compact', 'expire-snapshots'],
     async (p) => (await import('./commands/maintenance.js')).maintenanceCommands(p),

@@ -12,3 +12,13 @@ export function formatTable(headers: string[], rows: unknown[][]): string {
       .trimEnd();
   return `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
 }
+
+const csvCell = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+
+/** Formats rows as CSV with a header line (RFC 4180 quoting). */
+export function toCsv(columns: string[], rows: Record<string, unknown>[]): string {
+  return `${[columns.map(csvCell).join(','), ...rows.map((row) => columns.map((n) => csvCell(row[n])).join(','))].join('\n')}\n`;
+}

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { QueryError, runQuery } from '../../lakehouse/query.js';
 import { EXIT } from '../context.js';
-import { formatTable } from '../table.js';
+import { formatTable, toCsv } from '../table.js';
 
 interface QueryCliOptions {
   json?: boolean;
@@ -11,11 +11,6 @@ interface QueryCliOptions {
   explain?: boolean;
   warehouse?: string;
 }
-
-const csvCell = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
 
 export function queryCommand(program: Command): void {
   program
@@ -53,12 +48,11 @@ export function queryCommand(program: Command): void {
             `${JSON.stringify({ success: true, errors: [], result: { schema: r.schema, rows: r.rows, metrics: r.metrics } })}\n`,
           );
         } else if (opts.csv) {
-          const names = r.schema.map((c) => c.name);
           process.stdout.write(
-            [
-              names.map(csvCell).join(','),
-              ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(',')),
-            ].join('\n') + '\n',
+            toCsv(
+              r.schema.map((c) => c.name),
+              r.rows,
+            ),
           );
         } else {
           const names = r.schema.map((c) => c.name);
