@@ -39,12 +39,9 @@ function schemaOf(stream: StreamName): z.ZodObject {
 
 function reasonOf(item: Record<string, unknown>, path: PropertyKey[], code: string): RecordErrorReason {
   const value = path.length === 1 ? item[String(path[0])] : undefined;
-  if (code === 'invalid_type' || code === 'invalid_union') {
-    if (value === undefined) return 'missing_field';
-    if (value === null) return 'null_value';
-    return 'type_mismatch';
-  }
-  return 'invalid_value';
+  if (path.length === 1 && value === undefined) return 'missing_field';
+  if (value === null) return 'null_value';
+  return code === 'invalid_type' || code === 'invalid_union' ? 'type_mismatch' : 'invalid_value';
 }
 
 /** The records of a request that passed, and the errors of those that did not. */
