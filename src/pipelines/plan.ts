@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LakehouseError } from '../errors.js';
 import { type PipelinesStreamSchema, streamSchema } from './streamSchema.js';
+import { transformFilter } from './transformFilter.js';
 import type { PipelineDefinition } from './types.js';
 
 /** Environment variable holding the R2 bucket of the sinks (placeholder in printed commands). */
@@ -36,6 +37,8 @@ export interface PipelinePlan {
   namespace: string;
   table: string;
   partition: string[];
+  /** The transform's WHERE: records not matching it never reach the table (null: keeps all). */
+  filter: string | null;
   files: {
     /** `<stream>.schema.json`: the stream schema. */
     schema: { path: string; content: string };
@@ -132,6 +135,7 @@ export function buildPlan(defs: readonly PipelineDefinition[], options: PlanOpti
       namespace: d.namespace,
       table: d.table,
       partition: [...d.partition],
+      filter: transformFilter(def) ?? null,
       files: {
         schema: { path: schemaPath, content: schemaJson(streamSchema(def.stream)) },
         sql: { path: sqlPath, content: pipelineSql(def) },

@@ -114,6 +114,9 @@ describe('lakehouse pipelines plan', () => {
       );
     }
     expect(r.stdout).not.toContain('catalog-secret');
+    // A transform that drops records says so: zero-amount orders never reach the table.
+    expect(r.stdout).toContain('#   FILTER: records not matching `event.total_amount > 0` are dropped');
+    expect(r.stdout.match(/FILTER:/g)).toHaveLength(1);
   });
 
   it('--json prints the same plan as data', async () => {
@@ -133,7 +136,8 @@ describe('lakehouse pipelines plan', () => {
     };
     expect(plan.pipelines.map((p) => p.pipeline)).toEqual(Object.values(pipelines).map((p) => p.name));
     const orders = plan.pipelines[0]!;
-    expect(orders).toMatchObject({ stream: 'orders', sink: 'orders_sink' });
+    expect(orders).toMatchObject({ stream: 'orders', sink: 'orders_sink', filter: 'event.total_amount > 0' });
+    expect(plan.pipelines[1]).toMatchObject({ filter: null });
     expect(orders.commands.sink.args).toContain('120');
     expect(orders.commands.pipeline.args).toEqual([
       'pipelines',

@@ -44,6 +44,9 @@ function printPlan(p: readonly PipelinePlan[]): void {
     out.push(
       `# ${x.pipeline}: stream ${x.stream} -> sink ${x.sink} -> table ${x.namespace}.${x.table} ` +
         `(partition: ${x.partition.join(', ')})`,
+      ...(x.filter
+        ? [`#   FILTER: records not matching \`${x.filter}\` are dropped, never reach the table`]
+        : []),
       x.commands.stream.text,
       x.commands.sink.text,
       x.commands.pipeline.text,
