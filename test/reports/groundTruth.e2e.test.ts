@@ -14,12 +14,17 @@ import {
   placeOrder,
   refundOrder,
 } from '../../src/domain/order.js';
+import { commitSnapshot } from '../../src/lakehouse/commitSnapshot.js';
+import { liveDataFiles } from '../../src/lakehouse/manifests.js';
+import { tablePaths } from '../../src/lakehouse/paths.js';
 import { runQuery } from '../../src/lakehouse/query.js';
+import { loadTable } from '../../src/lakehouse/tableMetadata.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
 import { createRelay } from '../../src/relay/relay.js';
 import type { Sink } from '../../src/relay/sink.js';
 import { localExecutor, runReport } from '../../src/reports/runReport.js';
 import { startServer, stopAll, until } from '../lakehouse/support.js';
+import { runCli } from '../support/cli.js';
 import { createTestDb, inTransaction, type TestDb } from '../support/db.js';
 import { expectReportEquals, groundTruth } from '../support/groundTruth.js';
 
@@ -182,6 +187,25 @@ async function buildHistory() {
   }
 }
 
+/** A zero-amount order event: delivered, then dropped by the orders pipeline's filter (no business order). */
+async function freeSample() {
+  await inTransaction(db.pool, (c) =>
+    db.outbox.emit(c, {
+      stream: 'orders',
+      data: {
+        order_id: 'free-sample-1',
+        tenant_id: 'acme',
+        site_id: 'site-1',
+        total_amount: 0,
+        currency: 'EUR',
+        status: 'placed',
+        item_count: 1,
+        created_at: '2026-01-15T12:00:00Z',
+      },
+    }),
+  );
+}
+
 async function relayEverything() {
   const relay = createRelay({
     databaseUrl: db.databaseUrl,
@@ -216,6 +240,7 @@ beforeAll(async () => {
   strict = await startServer();
   cloudflare = await startServer({ likeCloudflare: true });
   await buildHistory();
+  await freeSample();
   await relayEverything();
 });
 afterAll(async () => {
@@ -289,5 +314,72 @@ describe('reports equal the books', () => {
         }
       }
     }
+  });
+});
+
+interface ReconcileJson {
+  ok: boolean;
+  groups: number;
+  problems: { table: string; tenant_id: string; day: string; status: string; filtered: number }[];
+}
+
+const reconcileCli = async (url: string, ...args: string[]) => {
+  const r = await runCli(['reconcile', '--url', url, '--json', ...args], { env: db.env });
+  return { code: r.code, stderr: r.stderr, out: JSON.parse(r.stdout || 'null') as ReconcileJson };
+};
+
+/** Takes one data file out of a table (an Iceberg delete commit), as a lost lake file would. */
+async function dropOneFile(warehouse: string, tenant: string) {
+  const paths = tablePaths(warehouse, 'lakehouse', 'orders');
+  const base = (await loadTable(paths))!;
+  const { files } = await liveDataFiles(base.metadata);
+  const victim = files.find((f) => f.partition.tenant_id === tenant)!;
+  const done = await commitSnapshot(paths, base, {
+    operation: 'delete',
+    keepManifests: [],
+    entries: files.map((file) => ({
+      status: file.path === victim.path ? (2 as const) : (0 as const),
+      snapshotId: file.snapshotId,
+      sequenceNumber: file.sequenceNumber,
+      fileSequenceNumber: file.fileSequenceNumber,
+      file,
+    })),
+  });
+  expect(done).toBeDefined();
+  return victim;
+}
+
+describe('lakehouse reconcile', () => {
+  it('exits 0 on the strict lake: every delivered event once, the filtered free sample accounted for', async () => {
+    const r = await reconcileCli(strict.url);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.out.ok).toBe(true);
+    expect(r.out.problems).toEqual([]);
+    expect(r.out.groups).toBeGreaterThan(100);
+  });
+
+  it('exits 1 on the Cloudflare-like lake for its duplicates, 0 with --allow-duplicates', async () => {
+    const strictRun = await reconcileCli(cloudflare.url);
+    expect(strictRun.code).toBe(1);
+    expect(strictRun.out.problems.length).toBeGreaterThan(0);
+    expect(new Set(strictRun.out.problems.map((p) => p.status))).toEqual(new Set(['duplicated']));
+    const allowed = await reconcileCli(cloudflare.url, '--allow-duplicates');
+    expect(allowed.code, allowed.stderr).toBe(0);
+  });
+
+  it('exits 1 and names the group after a lake file is lost; "not yet visible" inside the settle window', async () => {
+    const victim = await dropOneFile(cloudflare.warehouse, 'shop:eu');
+    const month = `${victim.partition.year}-${String(victim.partition.month).padStart(2, '0')}`;
+    const settled = await reconcileCli(cloudflare.url, '--allow-duplicates', '--settle', '0s');
+    expect(settled.code).toBe(1);
+    const missing = settled.out.problems.filter((p) => p.status === 'missing');
+    expect(missing.length).toBeGreaterThan(0);
+    for (const p of missing) {
+      expect(p).toMatchObject({ table: 'lakehouse.orders', tenant_id: 'shop:eu' });
+      expect(p.day.startsWith(month)).toBe(true);
+    }
+    const fresh = await reconcileCli(cloudflare.url, '--allow-duplicates', '--settle', '1h');
+    expect(fresh.code).toBe(1);
+    expect(fresh.out.problems.filter((p) => p.status === 'not_yet_visible')).toHaveLength(missing.length);
   });
 });
