@@ -95,7 +95,9 @@ export class TableWriter {
     const conn = await this.#opts.duck.connect();
     try {
       const list = files.map((f) => sqlString(fromFileUri(f.path))).join(', ');
-      const reader = await conn.runAndReadAll(`SELECT event_id FROM read_parquet([${list}])`);
+      const reader = await conn.runAndReadAll(
+        `SELECT event_id FROM read_parquet([${list}], hive_partitioning = false)`,
+      );
       for (const row of reader.getRows()) this.#eventIds.add(String(row[0]));
     } finally {
       conn.closeSync();
