@@ -78,11 +78,24 @@ describe('lakehouse demo', () => {
     expect(streams.reduce((n, s) => n + s.pending, 0)).toBe(0);
   });
 
-  it('stops cleanly with exit 0 on SIGTERM while it keeps running', async () => {
+  it('stops cleanly with exit 0 on SIGTERM while it keeps running (lake like Cloudflare)', async () => {
     const warehouse = await mkdtemp(join(tmpdir(), 'lh-demo-'));
     const child = spawn(
       process.execPath,
-      [CLI, 'demo', '--port', '0', '--tenants', '2', '--days', '35', '--duration', '1', '--keep-running'],
+      [
+        CLI,
+        'demo',
+        '--port',
+        '0',
+        '--tenants',
+        '2',
+        '--days',
+        '35',
+        '--duration',
+        '1',
+        '--keep-running',
+        '--like-cloudflare',
+      ],
       { env: { ...db.env, LAKEHOUSE_WAREHOUSE: warehouse }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPORT_NAMES, reportSql } from '../../src/reports/reports.js';
+import { DASHBOARD_HTML } from '../../src/dashboard/page.js';
+import { runQuery } from '../../src/lakehouse/query.js';
+import { DASHBOARD_DEFAULT_SQL, REPORT_NAMES, reportSql } from '../../src/reports/reports.js';
 import {
   planDataset,
   postJson,
@@ -12,6 +14,7 @@ import {
 import { runCli } from '../support/cli.js';
 
 let env: NodeJS.ProcessEnv;
+let warehouse: string;
 
 beforeAll(async () => {
   const s = await startServer();
@@ -19,6 +22,7 @@ beforeAll(async () => {
     expect((await postJson(`${s.url}/ingest/${stream}`, records)).status).toBe(200);
   }
   await s.ingestor.flush();
+  warehouse = s.warehouse;
   env = { ...process.env, LAKEHOUSE_WAREHOUSE: s.warehouse };
 });
 afterAll(async () => {
@@ -109,5 +113,11 @@ describe('lakehouse report', () => {
       expect(sql).not.toMatch(/\b(OVER|DISTINCT)\b/i);
       if (sql.includes('tenant_id =')) expect(sql).toContain("'o''brien'");
     }
+  });
+
+  it("the dashboard's default query counts each order once and is on the page", async () => {
+    const r = await runQuery(warehouse, DASHBOARD_DEFAULT_SQL);
+    expect(r.rows.find((x) => x.tenant_id === TENANT_A)).toMatchObject({ orders: 6, net_revenue: 222.8734 });
+    expect(DASHBOARD_HTML).toContain('FROM lakehouse.orders');
   });
 });
