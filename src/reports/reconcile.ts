@@ -1,3 +1,4 @@
+import { LakehouseError } from '../errors.js';
 import type { PgQueryable } from '../outbox/executor.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { filterInPostgres, lakeGroupsSql, moneyFields, outboxGroupsSql } from './reconcileSql.js';
@@ -53,6 +54,8 @@ export interface ReconcileResult {
   problems: ReconcileGroup[];
   /** Tables whose filter could not be translated: their expected counts include filtered events. */
   uncheckedFilters: string[];
+  /** Per table: events delivered, dropped by the pipeline's filter, and in the lake (distinct, rows). */
+  tables: { table: string; delivered: number; filtered: number; lakeEvents: number; lakeRows: number }[];
 }
 
 /** Decimal text without trailing zeros, so `12.5000` and `12.5` compare equal. */
@@ -76,6 +79,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
   const settleMs = (o.settleSeconds ?? 600) * 1000;
   const problems: ReconcileGroup[] = [];
   const uncheckedFilters: string[] = [];
+  const tables: ReconcileResult['tables'] = [];
   let groups = 0;
   for (const def of o.pipelines) {
     const table = `${def.destination.namespace}.${def.destination.table}`;
@@ -90,6 +94,15 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
     const lakeByKey = new Map(lake.map((r) => [key(r), r]));
     const keys = new Set([...outbox.map(key), ...lakeByKey.keys()]);
     const outboxByKey = new Map(outbox.map((r) => [key(r), r]));
+    const total = (rows: Record<string, unknown>[], f: string) =>
+      rows.reduce((n, r) => n + Number(r[f] ?? 0), 0);
+    tables.push({
+      table,
+      delivered: total(outbox, 'delivered'),
+      filtered: total(outbox, 'delivered') - total(outbox, 'expected'),
+      lakeEvents: total(lake, 'lake_events'),
+      lakeRows: total(lake, 'lake_rows'),
+    });
     for (const k of keys) {
       groups++;
       const ob = outboxByKey.get(k);
@@ -130,18 +143,31 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
       a.day.localeCompare(b.day),
   );
   const failing = problems.filter((p) => !(p.status === 'duplicated' && o.allowDuplicates));
-  return { ok: failing.length === 0, groups, matched: groups - problems.length, problems, uncheckedFilters };
+  return {
+    ok: failing.length === 0,
+    groups,
+    matched: groups - problems.length,
+    problems,
+    uncheckedFilters,
+    tables,
+  };
 }
 
 /** A {@link SqlExecutor} over a local platform's `POST /sql`. */
 export function httpSqlExecutor(baseUrl: string): SqlExecutor {
   return async (sql, options) => {
-    const res = await fetch(`${baseUrl.replace(/\/$/, '')}/sql`, {
+    const url = `${baseUrl.replace(/\/$/, '')}/sql`;
+    const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(
         options.tenant === undefined ? { query: sql } : { query: sql, tenant: options.tenant },
       ),
+    }).catch((e: unknown) => {
+      throw new LakehouseError(
+        'NOT_FOUND',
+        `cannot reach the lake's SQL at ${url} (${String((e as Error)?.cause ?? e)}); is lakehouse serve running? (--url)`,
+      );
     });
     const body = (await res.json().catch(() => undefined)) as
       | {
@@ -151,8 +177,9 @@ export function httpSqlExecutor(baseUrl: string): SqlExecutor {
         }
       | undefined;
     if (!res.ok || !body?.success || !body.result) {
-      throw new Error(
-        `lake SQL at ${baseUrl} failed (HTTP ${res.status}): ${body?.errors?.[0]?.message ?? 'no answer'}`,
+      throw new LakehouseError(
+        'NOT_FOUND',
+        `the lake's SQL at ${url} failed (HTTP ${res.status}): ${body?.errors?.[0]?.message ?? 'no answer'}`,
       );
     }
     return { columns: body.result.schema.map((c) => c.name), rows: body.result.rows };

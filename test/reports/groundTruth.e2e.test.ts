@@ -320,6 +320,7 @@ describe('reports equal the books', () => {
 interface ReconcileJson {
   ok: boolean;
   groups: number;
+  tables: { table: string; delivered: number; filtered: number; lakeEvents: number; lakeRows: number }[];
   problems: { table: string; tenant_id: string; day: string; status: string; filtered: number }[];
 }
 
@@ -356,6 +357,16 @@ describe('lakehouse reconcile', () => {
     expect(r.out.ok).toBe(true);
     expect(r.out.problems).toEqual([]);
     expect(r.out.groups).toBeGreaterThan(100);
+    const orders = r.out.tables.find((t) => t.table === 'lakehouse.orders')!;
+    expect(orders.filtered).toBe(1);
+    expect(orders.lakeEvents).toBe(orders.delivered - 1);
+  });
+
+  it('exits 1 with a clear message, no stack trace, when the lake does not answer', async () => {
+    const r = await runCli(['reconcile', '--url', 'http://127.0.0.1:9'], { env: db.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach the lake's SQL at http:\/\/127\.0\.0\.1:9\/sql/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('exits 1 on the Cloudflare-like lake for its duplicates, 0 with --allow-duplicates', async () => {

@@ -39,7 +39,7 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
       600,
     )
     .option('--allow-duplicates', 'report duplicated events (at-least-once resends) but do not fail on them')
-    .option('--json', 'print {"ok","groups","matched","problems":[...],"uncheckedFilters"}')
+    .option('--json', 'print {"ok","groups","matched","problems":[...],"uncheckedFilters","tables":[...]}')
     .addHelpText(
       'after',
       '\nThe remote check against Basin SQL (--remote) is not available yet: reconcile reads the local /sql.',
@@ -65,7 +65,13 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
         process.stdout.write(
-          `${r.matched} of ${r.groups} groups (table, tenant, day) match; ${r.problems.length} differ\n`,
+          formatTable(
+            ['table', 'delivered', 'filtered', 'lake_events', 'lake_rows'],
+            r.tables.map((t) => [t.table, t.delivered, t.filtered, t.lakeEvents, t.lakeRows]),
+          ),
+        );
+        process.stdout.write(
+          `\n${r.matched} of ${r.groups} groups (table, tenant, day) match; ${r.problems.length} differ\n`,
         );
         if (r.problems.length > 0) {
           process.stdout.write(
