@@ -22,3 +22,12 @@ const csvCell = (v: unknown) => {
 export function toCsv(columns: string[], rows: Record<string, unknown>[]): string {
   return `${[columns.map(csvCell).join(','), ...rows.map((row) => columns.map((n) => csvCell(row[n])).join(','))].join('\n')}\n`;
 }
+
+/** Formats row objects as a text table of `columns`, or `(no rows)`. */
+export function formatRows(columns: string[], rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(no rows)\n';
+  return formatTable(
+    columns,
+    rows.map((row) => columns.map((c) => row[c])),
+  );
+}

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEvent } from '../../src/domain/envelope.js';
-import { isValidationError, type ValidationError } from '../../src/errors.js';
-import { order } from '../support/fixtures.js';
-
-function rejection(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (isValidationError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError');
-}
+import { order, rejection } from '../support/fixtures.js';
 
 describe('money beyond what a JSON number holds exactly', () => {
   it('rejects 9999999999999.9999 (it would arrive as 10000000000000) naming the field and the limit', () => {

@@ -3,7 +3,7 @@ import { createDashboard } from '../../dashboard/routes.js';
 import { type DemoResult, runDemo } from '../../demo/runDemo.js';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { type CliContext, positiveInt } from '../context.js';
-import { formatTable } from '../table.js';
+import { formatRows } from '../table.js';
 
 interface DemoCliOptions {
   host: string;
@@ -36,14 +36,7 @@ function printResults(r: DemoResult, json: boolean, dashboard: boolean): void {
   }
   for (const q of r.queries) {
     process.stdout.write(`\n== ${q.name} ==  (lakehouse report ${q.report})\n`);
-    process.stdout.write(
-      q.rows.length === 0
-        ? '(no rows)\n'
-        : formatTable(
-            q.columns,
-            q.rows.map((row) => q.columns.map((c) => row[c])),
-          ),
-    );
+    process.stdout.write(formatRows(q.columns, q.rows));
   }
   process.stdout.write('\n');
   if (dashboard) process.stdout.write(`Dashboard:       ${r.dashboardUrl}\n`);

@@ -4,7 +4,7 @@ import { QueryError } from '../../lakehouse/query.js';
 import { REPORT_NAMES, REPORTS } from '../../reports/reports.js';
 import { localExecutor, runReport } from '../../reports/runReport.js';
 import { EXIT, positiveInt } from '../context.js';
-import { formatTable, toCsv } from '../table.js';
+import { formatRows, toCsv } from '../table.js';
 
 interface ReportCliOptions {
   month?: string;
@@ -79,14 +79,7 @@ export function reportCommand(program: Command): void {
         else if (opts.csv) process.stdout.write(toCsv(r.columns, r.rows));
         else {
           process.stdout.write(`${r.title}\n`);
-          process.stdout.write(
-            r.rows.length === 0
-              ? '(no rows)\n'
-              : formatTable(
-                  r.columns,
-                  r.rows.map((row) => r.columns.map((c) => row[c])),
-                ),
-          );
+          process.stdout.write(formatRows(r.columns, r.rows));
         }
       } catch (e) {
         if (!(e instanceof QueryError)) throw e;
