@@ -33,6 +33,8 @@ const COMMANDS: [names: string[], register: Register][] = [
   [['cloudflare'], async (p, c) => (await import('./commands/cloudflare.js')).cloudflareCommand(p, c)],
   [['serve'], async (p) => (await import('./commands/serve.js')).serveCommand(p)],
   [['query'], async (p) => (await import('./commands/query.js')).queryCommand(p)],
+  [['report'], async (p) => (await import('./commands/report.js')).reportCommand(p)],
+  [['reconcile'], async (p, c) => (await import('./commands/reconcile.js')).reconcileCommand(p, c)],
   [
     ['compact', 'expire-snapshots'],
     async (p) => (await import('./commands/maintenance.js')).maintenanceCommands(p),

@@ -1,3 +1,8 @@
+import { DASHBOARD_DEFAULT_SQL } from '../reports/reports.js';
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
 /**
  * The dashboard page: one static HTML document with inline script. It polls
  * `/dashboard/api/state` every 2 s and draws the throughput chart from the change of the
@@ -11,7 +16,7 @@ h1{font-size:1.3rem}h2{font-size:1.05rem;margin-top:1.6rem}
 table{border-collapse:collapse;background:#fff;margin:.4rem 0}td,th{border:1px solid #dde1e7;padding:.25rem .6rem;text-align:right}
 th{background:#eef1f5}td:first-child,th:first-child{text-align:left}
 .err{color:#b00020;text-align:left;max-width:40rem;overflow:hidden;text-overflow:ellipsis}
-textarea{width:100%;max-width:60rem;height:5rem;font:13px monospace}button{margin:.3rem .3rem .3rem 0}
+textarea{width:100%;max-width:60rem;height:12rem;font:13px monospace}button{margin:.3rem .3rem .3rem 0}
 #chart{background:#fff;border:1px solid #dde1e7}.muted{color:#6b7380}
 </style></head><body>
 <h1>Lakehouse dashboard <span class="muted" id="updated"></span></h1>
@@ -24,9 +29,9 @@ textarea{width:100%;max-width:60rem;height:5rem;font:13px monospace}button{margi
 <button id="replay-all">Replay all</button>
 <table id="problems"><thead><tr><th>stream</th><th>partition</th><th>what</th><th>events</th><th>error</th><th></th></tr></thead><tbody></tbody></table>
 <h2>Lake tables</h2>
-<table id="tables"><thead><tr><th>table</th><th>snapshots</th><th>files</th><th>rows</th><th>partitions</th><th>last commit</th></tr></thead><tbody></tbody></table>
+<table id="tables"><thead><tr><th>table</th><th>snapshots</th><th>files</th><th>rows</th><th>partitions</th><th>dropped by transform</th><th>last commit</th></tr></thead><tbody></tbody></table>
 <h2>SQL (read-only)</h2>
-<textarea id="sql">SELECT tenant_id, COUNT(*) AS orders, SUM(total_amount) AS revenue FROM orders GROUP BY tenant_id ORDER BY revenue DESC</textarea><br>
+<textarea id="sql">${escapeHtml(DASHBOARD_DEFAULT_SQL)}</textarea><br>
 <button id="run">Run</button><span id="sql-status" class="muted"></span>
 <table id="sql-result"><thead></thead><tbody></tbody></table>
 <p class="muted">BullMQ queue of the relay: <a id="queues" href="/dashboard/queues">/dashboard/queues</a> (bull-board).</p>
@@ -68,7 +73,7 @@ async function refresh() {
     problems.map((p) => row([esc(p.stream), esc(p.partitionKey), esc(p.what), p.events, '<span class="err">' + esc(p.error) + '</span>',
       '<button class="replay" data-stream="' + esc(p.stream) + '" data-partition="' + esc(p.partitionKey) + '">Replay</button>'])).join('');
   document.querySelector('#tables tbody').innerHTML = st.tables.map((t) => row([esc(t.table), t.snapshots, t.files, t.rows,
-    t.partitions, esc(t.lastCommit)], 'data-table="' + esc(t.table) + '"')).join('');
+    t.partitions, t.filteredByTransform, esc(t.lastCommit)], 'data-table="' + esc(t.table) + '"')).join('');
   drawChart(st.streams);
   document.getElementById('updated').textContent = 'updated ' + new Date(st.at).toLocaleTimeString();
 }

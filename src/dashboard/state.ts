@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { liveDataFiles } from '../lakehouse/manifests.js';
+import { FILTERED_RECORDS_PROPERTY } from '../lakehouse/types.js';
 import { allTables } from '../lakehouse/warehouseCatalog.js';
 import { ident, toExecutor } from '../outbox/executor.js';
 import { readStatus, type StreamStatus } from '../outbox/status.js';
@@ -26,6 +27,8 @@ export interface LakeTableState {
   files: number;
   rows: number;
   partitions: number;
+  /** Records the pipeline's transform dropped (its WHERE), over the table's life. */
+  filteredByTransform: number;
   lastCommit: string | null;
 }
 
@@ -96,6 +99,7 @@ async function readTables(warehouse: string): Promise<LakeTableState[]> {
       files: files.length,
       rows: Number(current?.summary['total-records'] ?? 0),
       partitions: new Set(files.map((f) => JSON.stringify(f.partition))).size,
+      filteredByTransform: Number(md.properties[FILTERED_RECORDS_PROPERTY] ?? 0),
       lastCommit: current ? new Date(current['timestamp-ms']).toISOString() : null,
     });
   }

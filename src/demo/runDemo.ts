@@ -1,6 +1,5 @@
 import pg from 'pg';
 import pino from 'pino';
-import { runQuery } from '../lakehouse/query.js';
 import { createLakehouseServer, type LakehouseServer } from '../lakehouse/server.js';
 import { migrate } from '../outbox/migrate.js';
 import { createOutbox } from '../outbox/outbox.js';
@@ -8,6 +7,7 @@ import type { OutboxStatus } from '../outbox/status.js';
 import { pipelines } from '../pipelines/definitions.js';
 import { createHttpSink } from '../pipelines/httpSink.js';
 import { createRelay } from '../relay/relay.js';
+import { localExecutor, runReport } from '../reports/runReport.js';
 import { createBusinessTables } from './businessSchema.js';
 import { demoQueries } from './queries.js';
 import { createSimulator, type Simulator } from './simulator.js';
@@ -34,6 +34,8 @@ export interface DemoOptions {
   rate?: number;
   /** Seconds of live simulation after the history. Default 15. */
   duration?: number;
+  /** Run the lake as Cloudflare Pipelines do (no dedupe by event_id, see `serve --like-cloudflare`). */
+  likeCloudflare?: boolean;
   /** Stay up (server and relay) after the results until the signal aborts. */
   keepRunning?: boolean;
   /** Called with the results before a `keepRunning` wait. */
@@ -49,7 +51,10 @@ export interface DemoOptions {
 export type ServerRoutes = NonNullable<Parameters<typeof createLakehouseServer>[0]['routes']>;
 
 export interface DemoQueryResult {
+  /** The report's title. */
   name: string;
+  /** `lakehouse report <report>` prints the same. */
+  report: string;
   sql: string;
   columns: string[];
   rows: Record<string, unknown>[];
@@ -144,6 +149,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       host: o.host ?? '127.0.0.1',
       port: o.port ?? 8787,
       routes: o.extraRoutes,
+      likeCloudflare: o.likeCloudflare,
       onError: (e, what) => o.progress.write(`\nlakehouse: ${what}: ${String(e)}\n`),
     });
     await server.start();
@@ -235,9 +241,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     const results: DemoQueryResult[] = [];
     if (!signal.aborted) {
+      const execute = localExecutor(o.warehouse);
       for (const q of demoQueries(tenants[0]!.tenant_id)) {
-        const r = await runQuery(o.warehouse, q.sql);
-        results.push({ name: q.name, sql: q.sql, columns: r.schema.map((c) => c.name), rows: r.rows });
+        const r = await runReport(q.report, q.params, execute);
+        results.push({ name: r.title, report: r.name, sql: r.sql, columns: r.columns, rows: r.rows });
       }
     }
     const result: DemoResult = {

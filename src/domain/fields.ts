@@ -19,20 +19,27 @@ export interface LakeFieldMeta {
 /** Money is stored as an exact decimal(18, 4): enough for sub-cent catalog prices, exact sums. */
 export const MONEY_PRECISION = 18;
 export const MONEY_SCALE = 4;
-const MONEY_MAX = 10 ** (MONEY_PRECISION - MONEY_SCALE) - 1;
+/**
+ * Largest amount accepted: a JSON number (an IEEE double) holds every decimal of at most 15
+ * significant digits exactly, so with 4 decimals amounts stay below 10^11. Beyond that,
+ * `9999999999999.9999` would silently arrive as `10000000000000`; it is rejected instead.
+ */
+export const MONEY_MAX = 10 ** (15 - MONEY_SCALE) - 10 ** -MONEY_SCALE;
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 
-/** A tenant id: safe as a partition directory name and as a partition key. */
+/**
+ * A tenant id: any non-empty text of at most 64 characters without control characters.
+ * It is data everywhere (quoted as a SQL literal, percent-encoded in partition paths,
+ * base64 in job ids): `NULL`, quotes, unicode, `:`, `@`, `/` are all ordinary ids.
+ */
 export const tenantId = () =>
   z
     .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
     .min(1, 'must not be empty')
     .max(64, 'must be at most 64 characters')
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/,
-      'may only contain letters, digits, _ . : - and must start with a letter or digit',
-    )
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
     .meta({ lake: 'id' } satisfies LakeFieldMeta);
 
 /** An identifier of a business object (order, product, session, ...). */
@@ -61,7 +68,10 @@ export const money = () =>
   z
     .number({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a finite number') })
     .min(0, 'must not be negative')
-    .max(MONEY_MAX, `must be below ${MONEY_MAX}`)
+    .max(
+      MONEY_MAX,
+      `must be at most ${MONEY_MAX.toFixed(MONEY_SCALE)} (a JSON number carries at most 15 significant digits exactly)`,
+    )
     .refine((v) => hasAtMostDecimals(v, MONEY_SCALE), `must have at most ${MONEY_SCALE} decimal places`)
     .meta({ lake: 'money', precision: MONEY_PRECISION, scale: MONEY_SCALE } satisfies LakeFieldMeta);
 
@@ -89,6 +99,10 @@ export const float = () =>
     .number({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a finite number') })
     .meta({ lake: 'float' } satisfies LakeFieldMeta);
 
+/** Years a timestamp may have: outside them it is a bug upstream, and partitions would lie. */
+const MIN_YEAR = 1900;
+const MAX_YEAR = 9999;
+
 /**
  * A point in time: an RFC 3339 string with an offset, or a `Date`. Normalized to UTC
  * ISO-8601 with milliseconds (`2026-02-01T10:00:00.000Z`), the form Pipelines reads as a
@@ -103,6 +117,14 @@ export const timestamp = () =>
       const d = v instanceof Date ? v : new Date(v);
       if (Number.isNaN(d.getTime())) {
         ctx.addIssue({ code: 'custom', message: 'is not a valid date' });
+        return z.NEVER;
+      }
+      const year = d.getUTCFullYear();
+      if (year < MIN_YEAR || year > MAX_YEAR) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be between the years ${MIN_YEAR} and ${MAX_YEAR} (UTC), got year ${year}`,
+        });
         return z.NEVER;
       }
       return d.toISOString();

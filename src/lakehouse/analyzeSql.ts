@@ -38,17 +38,69 @@ const FLIP: Record<string, ColumnPredicate['op']> = {
   '<>': '<>',
 };
 
-function constantOf(n: unknown): { value: string | number | boolean | null } | undefined {
+const INTEGER_TYPES = new Set([
+  'TINYINT',
+  'SMALLINT',
+  'INTEGER',
+  'BIGINT',
+  'HUGEINT',
+  'UTINYINT',
+  'USMALLINT',
+  'UINTEGER',
+  'UBIGINT',
+  'UHUGEINT',
+]);
+const NUMERIC_TYPES = new Set([...INTEGER_TYPES, 'DECIMAL', 'DOUBLE', 'FLOAT']);
+const INTEGER_TEXT = /^-?\d+$/;
+/** `YYYY-MM-DD`, the only spelling of a date compared as text. */
+export const CANONICAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+type Constant = { value: string | number | null };
+
+/**
+ * The value of a constant as the engine will compare it, or undefined when unsure (then
+ * the predicate does not prune). Numbers come back as numbers (a DECIMAL literal `2.0` is
+ * stored as 20 with scale 1), text as strings; a cast is followed only where its result is
+ * certain: an integer to a numeric type, integer text to an integer type, a `YYYY-MM-DD`
+ * text to DATE, text to VARCHAR. Anything else (rounding casts, booleans, timestamps) is
+ * left to the engine, unpruned.
+ */
+function constantOf(n: unknown): Constant | undefined {
   if (!isNode(n)) return undefined;
   if (n.class === 'CONSTANT') {
-    const v = (n.value as { value?: unknown; is_null?: boolean }) ?? {};
+    const v =
+      (n.value as {
+        value?: unknown;
+        is_null?: boolean;
+        type?: { id?: string; type_info?: { scale?: number } };
+      }) ?? {};
     if (v.is_null) return { value: null };
-    const x = v.value;
-    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') return { value: x };
+    const type = v.type?.id ?? '';
+    if (type === 'VARCHAR' && typeof v.value === 'string') return { value: v.value };
+    if (type === 'DECIMAL') {
+      const scaled = Number(v.value);
+      if (!Number.isSafeInteger(scaled)) return undefined;
+      return { value: scaled / 10 ** (v.type?.type_info?.scale ?? 0) };
+    }
+    if (NUMERIC_TYPES.has(type) && typeof v.value === 'number' && Number.isFinite(v.value))
+      return { value: v.value };
     return undefined;
   }
-  // DATE '2026-02-01' and '2026'::INT: a cast of a constant; the planner compares the text form.
-  if (n.class === 'CAST') return constantOf(n.child);
+  if (n.class === 'CAST' && !n.try_cast) {
+    const target = String((n.cast_type as { id?: string } | undefined)?.id ?? '');
+    const inner = constantOf(n.child);
+    if (!inner || inner.value === null) return inner;
+    const x = inner.value;
+    if (NUMERIC_TYPES.has(target)) {
+      if (typeof x === 'number' && Number.isInteger(x)) return inner;
+      if (typeof x === 'string' && INTEGER_TEXT.test(x) && INTEGER_TYPES.has(target))
+        return { value: Number(x) };
+      return undefined;
+    }
+    if (target === 'DATE') return typeof x === 'string' && CANONICAL_DATE.test(x) ? inner : undefined;
+    if (target === 'VARCHAR') return typeof x === 'string' ? inner : undefined;
+    return undefined;
+  }
   return undefined;
 }
 
@@ -178,11 +230,16 @@ export function mayMatch(v: string | number | null, p: ColumnPredicate): boolean
   const cmp = (c: string | number | boolean | null): number | undefined => {
     if (c === null || typeof c === 'boolean') return undefined;
     if (typeof v === 'number') {
-      const n = typeof c === 'number' ? c : Number(c);
-      return Number.isFinite(n) && String(c).trim() !== '' ? v - n : undefined;
+      // Text against a number column is cast by the engine: decided only for plain integers.
+      if (typeof c === 'string')
+        return INTEGER_TEXT.test(c) && Number.isSafeInteger(Number(c)) ? v - Number(c) : undefined;
+      return v - c;
     }
-    // Strings and dates (YYYY-MM-DD): only equality is decided, to stay clear of collation questions.
-    return v === String(c) ? 0 : Number.NaN;
+    // Strings and dates (YYYY-MM-DD): only equality of text is decided, and a value that looks
+    // like a date only against a canonical date (DATE '2026-2-1' equals 2026-02-01).
+    if (typeof c !== 'string') return undefined;
+    if (CANONICAL_DATE.test(v) && !CANONICAL_DATE.test(c)) return undefined;
+    return v === c ? 0 : Number.NaN;
   };
   const results = p.values.map(cmp);
   if (results.some((r) => r === undefined)) return true;

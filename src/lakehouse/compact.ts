@@ -69,7 +69,7 @@ export async function compact(options: CompactOptions): Promise<CompactResult[]>
           const list = group.map((f) => sqlString(fromFileUri(f.path))).join(', ');
           added.push(
             ...(await writeDataFiles(conn, {
-              relation: `SELECT * FROM read_parquet([${list}], union_by_name = true)`,
+              relation: `SELECT * FROM read_parquet([${list}], union_by_name = true, hive_partitioning = false)`,
               dataDir: paths.dataDir,
               fields,
               spec,

@@ -1,8 +1,9 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { StreamName } from '../domain/catalog.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
+import { type IngestMode, ingestBehaviour } from './ingestMode.js';
 import { TableWriter } from './tableWriter.js';
-import { type RecordError, validateRecords } from './validateRecords.js';
+import { checkRecords, type RecordError, type RecordErrorReason } from './validateRecords.js';
 
 export interface IngestorOptions {
   /** Warehouse directory. */
@@ -13,8 +14,10 @@ export interface IngestorOptions {
   rollIntervalMs?: number;
   /** ...or as soon as this many records are staged. Default 10,000. */
   rollRecords?: number;
-  /** Drop records whose `event_id` the table already has. Default true. */
+  /** Drop records whose `event_id` the table already has (strict mode only). Default true. */
   dedupe?: boolean;
+  /** `strict` (default) or `cloudflare` (behave as Pipelines do): see {@link IngestMode}. */
+  mode?: IngestMode;
   /** Called with background errors (a failed commit is retried on the next roll). */
   onError?: (e: unknown, what: string) => void;
 }
@@ -34,6 +37,17 @@ export interface Ingestor {
   /** Stops the roll timer and commits what is staged. Safe to call twice. */
   stop(): Promise<void>;
   readonly writers: ReadonlyMap<string, TableWriter>;
+  /** Per stream: records received, and records dropped as user errors (by reason) since start. */
+  stats(): Record<string, IngestStats>;
+}
+
+/** What one stream's ingest did since the server started. */
+export interface IngestStats {
+  /** Records in acknowledged requests. */
+  received: number;
+  /** Records acknowledged but dropped because they fail the stream schema (`--like-cloudflare`). */
+  userErrors: number;
+  userErrorsByReason: Partial<Record<RecordErrorReason, number>>;
 }
 
 export function createIngestor(options: IngestorOptions): Ingestor {
@@ -41,6 +55,16 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   const onError =
     options.onError ?? ((e, what) => process.stderr.write(`lakehouse: ${what} failed: ${String(e)}\n`));
   const writers = new Map<string, TableWriter>();
+  const behaviour = ingestBehaviour(options.mode ?? 'strict', options.dedupe);
+  const counters = new Map<string, IngestStats>();
+  const statsOf = (stream: string) => {
+    let c = counters.get(stream);
+    if (!c) {
+      c = { received: 0, userErrors: 0, userErrorsByReason: {} };
+      counters.set(stream, c);
+    }
+    return c;
+  };
   let duck: DuckDBInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
   let started: Promise<void> | undefined;
@@ -59,7 +83,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         definition: def,
         duck,
         rollRecords: options.rollRecords ?? 10_000,
-        dedupe: options.dedupe ?? true,
+        dedupe: behaviour.dedupe,
         onError,
       });
       await w.open();
@@ -79,6 +103,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
 
   return {
     writers,
+    stats: () => Object.fromEntries([...writers.keys()].map((stream) => [stream, { ...statsOf(stream) }])),
     start() {
       started ??= doStart();
       return started;
@@ -86,12 +111,28 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     async ingest(stream, body) {
       const w = writers.get(stream);
       if (!w) return { ok: false, reason: 'UNKNOWN_STREAM' };
-      const v = validateRecords(stream as StreamName, body);
-      if (!v.ok) return { ok: false, reason: 'REJECTED', errors: v.errors };
+      const v = checkRecords(stream as StreamName, body, {
+        stripUnknown: behaviour.unknownField === 'strip',
+      });
+      if (v.bodyError) return { ok: false, reason: 'REJECTED', errors: [v.bodyError] };
+      if (v.errors.length > 0 && behaviour.invalidRecord === 'reject-request') {
+        return {
+          ok: false,
+          reason: 'REJECTED',
+          errors: v.errors.map(({ index, field, message }) => ({ index, field, message })),
+        };
+      }
       const added = await w.append(
         v.records.map((r) => ({ eventId: String(r.event_id), line: JSON.stringify(r) })),
       );
-      return { ok: true, committed: v.records.length, added };
+      const c = statsOf(stream);
+      c.received += (body as unknown[]).length;
+      c.userErrors += v.failed.size;
+      for (const index of v.failed) {
+        const reason = v.errors.find((e) => e.index === index)?.reason ?? 'invalid_value';
+        c.userErrorsByReason[reason] = (c.userErrorsByReason[reason] ?? 0) + 1;
+      }
+      return { ok: true, committed: (body as unknown[]).length, added };
     },
     async flush() {
       await Promise.all([...writers.values()].map((w) => w.flush()));

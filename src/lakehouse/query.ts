@@ -81,6 +81,7 @@ export async function runQuery(
 
     const tables = await allTables(warehouse);
     const allowed: string[] = [];
+    const namespaces = new Set<string>(['main', 'temp']);
     const plan: QueryResult['plan'] = [];
     let filesScanned = 0;
     let filesTotal = 0;
@@ -141,6 +142,13 @@ export async function runQuery(
         body = `SELECT ${fields.map((f) => `CAST(NULL AS ${duckTypeOf(f.type)}) AS ${sqlIdent(f.name)}`).join(', ')} WHERE false`;
       }
       await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(t.table)} AS ${body}`);
+      // `lakehouse.orders` as well as `orders`: Basin SQL requires qualified names, so SQL
+      // written for both engines uses them.
+      if (!namespaces.has(t.namespace)) {
+        namespaces.add(t.namespace);
+        await conn.run(`CREATE SCHEMA IF NOT EXISTS ${sqlIdent(t.namespace)}`);
+      }
+      await conn.run(`CREATE OR REPLACE VIEW ${sqlIdent(t.namespace)}.${sqlIdent(t.table)} AS ${body}`);
     }
     await conn.run(`SET allowed_paths = [${allowed.map(sqlString).join(', ')}]`);
     await conn.run('SET enable_external_access = false');

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { transformFilter } from '../pipelines/transformFilter.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { handleCatalog } from './catalogRoutes.js';
 import { readBody, sendJson } from './http.js';
@@ -24,8 +25,14 @@ export interface ServeOptions {
   rollIntervalMs?: number;
   /** Default 10,000. */
   rollRecords?: number;
-  /** Drop records with an event_id the table already has. Default true. */
+  /** Drop records with an event_id the table already has. Default true (ignored with `likeCloudflare`). */
   dedupe?: boolean;
+  /**
+   * Behave as Cloudflare Pipelines do (`lakehouse serve --like-cloudflare`): at least once
+   * (no dedupe by `event_id`), records failing the stream schema answered 200 and dropped
+   * (counted as user errors in `GET /stats`), unknown fields stripped. Default false.
+   */
+  likeCloudflare?: boolean;
   onError?: (e: unknown, what: string) => void;
   /**
    * Extra routes (the dashboard), tried before the built-in ones: answer and resolve true to
@@ -58,6 +65,7 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
     rollIntervalMs: options.rollIntervalMs,
     rollRecords: options.rollRecords,
     dedupe: options.dedupe,
+    mode: options.likeCloudflare ? 'cloudflare' : 'strict',
     onError: options.onError,
   });
   let server: Server | undefined;
@@ -130,6 +138,22 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
     }
   }
 
+  /** Per table: ingest counters (user errors) and records dropped by the pipeline's transform. */
+  async function tableStats() {
+    const ingest = ingestor.stats();
+    const tables: Record<string, unknown> = {};
+    for (const [stream, w] of ingestor.writers) {
+      tables[w.paths.table] = {
+        stream,
+        mode: options.likeCloudflare ? 'cloudflare' : 'strict',
+        ...ingest[stream],
+        filteredByTransform: await w.filteredTotal(),
+        transformFilter: transformFilter(w.definition) ?? null,
+      };
+    }
+    return { tables };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (options.routes && (await options.routes(req, res, path))) return;
@@ -144,6 +168,7 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
     }
     if (path === '/sql' && req.method === 'POST') return sql(req, res);
     if (path === '/health') return sendJson(res, 200, { ok: true });
+    if (path === '/stats' && req.method === 'GET') return sendJson(res, 200, await tableStats());
     return sendJson(res, 404, { success: false, errors: [{ message: `no route ${req.method} ${path}` }] });
   }
 

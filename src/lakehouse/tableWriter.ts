@@ -7,7 +7,7 @@ import { createSerializer } from './serialize.js';
 import { type Segment, StagingLog } from './stagingLog.js';
 import { commitMetadata, loadTable, newTableMetadata } from './tableMetadata.js';
 import { deriveTableSchema, sourceRelation, sqlString, transformOver } from './tableSchema.js';
-import { STAGING_WATERMARK_PROPERTY } from './types.js';
+import { FILTERED_RECORDS_PROPERTY, STAGING_WATERMARK_PROPERTY } from './types.js';
 import { writeDataFiles } from './writeDataFiles.js';
 
 export interface TableWriterOptions {
@@ -95,11 +95,19 @@ export class TableWriter {
     const conn = await this.#opts.duck.connect();
     try {
       const list = files.map((f) => sqlString(fromFileUri(f.path))).join(', ');
-      const reader = await conn.runAndReadAll(`SELECT event_id FROM read_parquet([${list}])`);
+      const reader = await conn.runAndReadAll(
+        `SELECT event_id FROM read_parquet([${list}], hive_partitioning = false)`,
+      );
       for (const row of reader.getRows()) this.#eventIds.add(String(row[0]));
     } finally {
       conn.closeSync();
     }
+  }
+
+  /** Records the transform dropped, over the table's life (a table property). */
+  async filteredTotal(): Promise<number> {
+    const t = await loadTable(this.paths);
+    return Number(t?.metadata.properties[FILTERED_RECORDS_PROPERTY] ?? 0);
   }
 
   /** Number of records staged and not yet committed. */
@@ -166,7 +174,10 @@ export class TableWriter {
         fields,
         spec,
       });
-      if (files.length === 0) return; // the transform kept nothing: deleting the segments is enough
+      const staged = segments.reduce((n, s) => n + s.records, 0);
+      const filtered = staged - files.reduce((n, f) => n + f.recordCount, 0);
+      // The transform kept nothing and dropped nothing (empty segments): deleting them is enough.
+      if (files.length === 0 && filtered === 0) return;
       await commitWithRetry(this.paths, async (latest) => {
         if (Number(latest.metadata.properties[STAGING_WATERMARK_PROPERTY] ?? 0) >= watermark)
           return undefined;
@@ -180,9 +191,15 @@ export class TableWriter {
           entries: files.map((file) => ({ status: 1 as const, file })),
           summary: {
             'lakehouse.staging-segments': `${segments[0]!.id}-${watermark}`,
-            'lakehouse.staging-records': String(segments.reduce((n, s) => n + s.records, 0)),
+            'lakehouse.staging-records': String(staged),
           },
-          properties: { [STAGING_WATERMARK_PROPERTY]: String(watermark) },
+          properties: {
+            [STAGING_WATERMARK_PROPERTY]: String(watermark),
+            // Records the pipeline's transform dropped (its WHERE), counted so the loss is visible.
+            [FILTERED_RECORDS_PROPERTY]: String(
+              Number(latest.metadata.properties[FILTERED_RECORDS_PROPERTY] ?? 0) + filtered,
+            ),
+          },
         };
       });
     } finally {

@@ -90,3 +90,5 @@ export interface LiveDataFile extends DataFile {
 export const NAMESPACE_PROPERTY = 'lakehouse.namespace';
 /** Table property holding the highest staging segment id folded into the table. */
 export const STAGING_WATERMARK_PROPERTY = 'lakehouse.staging.committed-segment';
+/** Table property: records the pipeline's transform dropped (filtered out), over the table's life. */
+export const FILTERED_RECORDS_PROPERTY = 'lakehouse.records-filtered';

@@ -2,20 +2,33 @@ import { validate as uuidValidate } from 'uuid';
 import { z } from 'zod';
 import { type StreamName, streams } from '../domain/catalog.js';
 
+/** Why a record was refused: Cloudflare's user-error reasons, plus our own for values. */
+export type RecordErrorReason =
+  | 'missing_field'
+  | 'null_value'
+  | 'type_mismatch'
+  | 'invalid_value'
+  | 'unknown_field';
+
 /** One rejected field of one record of an ingest request. */
 export interface RecordError {
   index: number;
   field: string;
   message: string;
+  reason?: RecordErrorReason;
 }
 
 const envelopeFields = {
-  event_id: z.string({ error: 'is required (a UUID)' }).refine((v) => uuidValidate(v), 'must be a UUID'),
+  // Normalised to lower case, so one event has one spelling of its id (dedupe, reconcile).
+  event_id: z
+    .string({ error: 'is required (a UUID)' })
+    .refine((v) => uuidValidate(v), 'must be a UUID')
+    .transform((v) => v.toLowerCase()),
   event_type: z.string({ error: 'is required (a string)' }).min(1, 'must not be empty').max(100),
 };
 
-const schemas = new Map<StreamName, z.ZodType>();
-function schemaOf(stream: StreamName): z.ZodType {
+const schemas = new Map<StreamName, z.ZodObject>();
+function schemaOf(stream: StreamName): z.ZodObject {
   let s = schemas.get(stream);
   if (!s) {
     s = streams[stream].schema.extend(envelopeFields);
@@ -24,41 +37,94 @@ function schemaOf(stream: StreamName): z.ZodType {
   return s;
 }
 
+function reasonOf(item: Record<string, unknown>, path: PropertyKey[], code: string): RecordErrorReason {
+  const value = path.length === 1 ? item[String(path[0])] : undefined;
+  if (path.length === 1 && value === undefined) return 'missing_field';
+  if (value === null) return 'null_value';
+  return code === 'invalid_type' || code === 'invalid_union' ? 'type_mismatch' : 'invalid_value';
+}
+
+/** The records of a request that passed, and the errors of those that did not. */
+export interface CheckedRecords {
+  /** A problem with the whole body (not a JSON array). */
+  bodyError?: RecordError;
+  records: Record<string, unknown>[];
+  /** Indexes (in the request) of the records that failed. */
+  failed: Set<number>;
+  errors: RecordError[];
+}
+
 /**
- * Validates the records of an ingest request against the stream's schema plus the
- * `event_id`/`event_type` every lake record carries. Either every record is valid and the
+ * Checks each record of an ingest request against the stream's schema plus the
+ * `event_id`/`event_type` every lake record carries; returns the normalized valid records
+ * and, for each invalid one, errors naming its index, field and reason. With
+ * `stripUnknown`, fields the stream does not have are removed instead of being errors.
+ */
+export function checkRecords(
+  stream: StreamName,
+  body: unknown,
+  options: { stripUnknown?: boolean } = {},
+): CheckedRecords {
+  const out: CheckedRecords = { records: [], failed: new Set(), errors: [] };
+  if (!Array.isArray(body)) {
+    out.bodyError = { index: -1, field: '', message: 'the body must be a JSON array of records' };
+    return out;
+  }
+  const schema = schemaOf(stream);
+  const known = Object.keys(schema.shape);
+  body.forEach((item, index) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      out.failed.add(index);
+      out.errors.push({
+        index,
+        field: '',
+        message: 'a record must be a JSON object',
+        reason: 'type_mismatch',
+      });
+      return;
+    }
+    const input = options.stripUnknown
+      ? Object.fromEntries(
+          known.filter((k) => Object.hasOwn(item, k)).map((k) => [k, (item as Record<string, unknown>)[k]]),
+        )
+      : item;
+    const parsed = schema.safeParse(input);
+    if (parsed.success) {
+      out.records.push(parsed.data as Record<string, unknown>);
+      return;
+    }
+    out.failed.add(index);
+    for (const iss of parsed.error.issues) {
+      if (iss.code === 'unrecognized_keys') {
+        for (const k of iss.keys)
+          out.errors.push({
+            index,
+            field: k,
+            message: `is not a field of ${stream}`,
+            reason: 'unknown_field',
+          });
+      } else {
+        out.errors.push({
+          index,
+          field: iss.path.map(String).join('.'),
+          message: iss.message,
+          reason: reasonOf(item as Record<string, unknown>, iss.path, iss.code),
+        });
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * Validates the records of an ingest request: either every record is valid and the
  * normalized records are returned, or the errors name each bad record's index and field.
  */
 export function validateRecords(
   stream: StreamName,
   body: unknown,
 ): { ok: true; records: Record<string, unknown>[] } | { ok: false; errors: RecordError[] } {
-  if (!Array.isArray(body)) {
-    return {
-      ok: false,
-      errors: [{ index: -1, field: '', message: 'the body must be a JSON array of records' }],
-    };
-  }
-  const schema = schemaOf(stream);
-  const records: Record<string, unknown>[] = [];
-  const errors: RecordError[] = [];
-  body.forEach((item, index) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      errors.push({ index, field: '', message: 'a record must be a JSON object' });
-      return;
-    }
-    const parsed = schema.safeParse(item);
-    if (parsed.success) {
-      records.push(parsed.data as Record<string, unknown>);
-      return;
-    }
-    for (const iss of parsed.error.issues) {
-      if (iss.code === 'unrecognized_keys') {
-        for (const k of iss.keys) errors.push({ index, field: k, message: `is not a field of ${stream}` });
-      } else {
-        errors.push({ index, field: iss.path.map(String).join('.'), message: iss.message });
-      }
-    }
-  });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, records };
+  const r = checkRecords(stream, body);
+  if (r.bodyError) return { ok: false, errors: [r.bodyError] };
+  return r.errors.length > 0 ? { ok: false, errors: r.errors } : { ok: true, records: r.records };
 }

@@ -7,8 +7,12 @@ import { serializeValue } from './singleValue.js';
 import { duckTypeOf, sqlIdent, sqlString } from './tableSchema.js';
 import type { DataFile, IcebergField, PartitionSpec, PartitionValue } from './types.js';
 
-function partitionValue(type: string, text: string | undefined): PartitionValue {
-  if (text === undefined || text === 'NULL') return null;
+/**
+ * The partition value of a file from DuckDB's `partition_keys`, which gives a real NULL as
+ * JSON null and the string "NULL" as itself: a tenant named "NULL" is data, not SQL NULL.
+ */
+function partitionValue(type: string, text: string | null | undefined): PartitionValue {
+  if (text === undefined || text === null) return null;
   if (type === 'long' || type === 'int') return Number(text);
   return text; // string, date (YYYY-MM-DD)
 }
@@ -65,7 +69,7 @@ export async function writeDataFiles(
       );
     }
     const pkeys = new Map(
-      ((row.partition_keys ?? []) as { key: string; value: string }[]).map((kv) => [kv.key, kv.value]),
+      ((row.partition_keys ?? []) as { key: string; value: string | null }[]).map((kv) => [kv.key, kv.value]),
     );
     const file: DataFile = {
       path: toFileUri(String(row.filename)),

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LakehouseError } from '../errors.js';
 import { type PipelinesStreamSchema, streamSchema } from './streamSchema.js';
+import { transformFilter } from './transformFilter.js';
 import type { PipelineDefinition } from './types.js';
 import { versionNames } from './versions.js';
 
@@ -87,6 +88,8 @@ export interface PipelinePlan {
    * not partition the table by them (it has no partitioning option).
    */
   partition: string[];
+  /** The condition by which the transform drops records (`total_amount > 0`), or null. */
+  filter: string | null;
   files: {
     /** `<stream>.schema.json`: the stream schema. */
     schema: { path: string; content: string };
@@ -165,6 +168,7 @@ export function buildPlan(defs: readonly PipelineDefinition[], options: PlanOpti
       namespace: def.destination.namespace,
       table: n.table,
       partition: [...def.destination.partition],
+      filter: transformFilter(def) ?? null,
       files: {
         schema: { path: join(outDir, `${n.stream}.schema.json`), content: schemaJson(schema) },
         sql: { path: join(outDir, `${n.pipeline}.sql`), content: sql },

@@ -3,8 +3,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoSchemaName } from '../../src/demo/businessSchema.js';
+import { FIRST_TENANT_ID } from '../../src/demo/world.js';
 import { CLI, runCli } from '../support/cli.js';
 import { createTestDb, type TestDb } from '../support/db.js';
+import { expectReportEquals, groundTruth } from '../support/groundTruth.js';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -18,7 +21,7 @@ interface DemoJson {
   emitted: number;
   delivered: number;
   pending: number;
-  queries: { name: string; rows: Record<string, unknown>[] }[];
+  queries: { name: string; report: string; rows: Record<string, unknown>[] }[];
   dashboard: string | null;
   catalog: string;
 }
@@ -44,6 +47,25 @@ describe('lakehouse demo', () => {
     expect(prices!.rows.length).toBeGreaterThan(0);
     expect(health!.rows[0]!.active_tenants).toBe(3);
     expect(churn!.rows.length).toBeGreaterThan(0);
+    // Each printed report equals the answer of the business tables (the books).
+    const books = demoSchemaName(db.schema);
+    const params = [
+      { month: '2026-02' },
+      { tenant: FIRST_TENANT_ID },
+      undefined,
+      { month: '2026-02' },
+      { month: '2026-02' },
+    ];
+    for (const [i, q] of out.queries.entries()) {
+      const p = params[i];
+      if (!p) continue; // price changes: the demo keeps no price history in its business tables
+      const truth = await groundTruth(db.pool, books, q.report, p);
+      expectReportEquals(
+        { name: q.report, title: q.name, sql: '', columns: [], rows: q.rows } as never,
+        truth,
+        q.name,
+      );
+    }
     expect(out.catalog).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/catalog/);
 
     // The lake holds exactly the delivered events (deduplicated by event_id).
@@ -56,11 +78,24 @@ describe('lakehouse demo', () => {
     expect(streams.reduce((n, s) => n + s.pending, 0)).toBe(0);
   });
 
-  it('stops cleanly with exit 0 on SIGTERM while it keeps running', async () => {
+  it('stops cleanly with exit 0 on SIGTERM while it keeps running (lake like Cloudflare)', async () => {
     const warehouse = await mkdtemp(join(tmpdir(), 'lh-demo-'));
     const child = spawn(
       process.execPath,
-      [CLI, 'demo', '--port', '0', '--tenants', '2', '--days', '35', '--duration', '1', '--keep-running'],
+      [
+        CLI,
+        'demo',
+        '--port',
+        '0',
+        '--tenants',
+        '2',
+        '--days',
+        '35',
+        '--duration',
+        '1',
+        '--keep-running',
+        '--like-cloudflare',
+      ],
       { env: { ...db.env, LAKEHOUSE_WAREHOUSE: warehouse }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { STREAM_NAMES, streams } from '../../src/domain/catalog.js';
 import { createEvent, MAX_RECORD_BYTES, toLakeRecord } from '../../src/domain/envelope.js';
-import { isValidationError, type ValidationError } from '../../src/errors.js';
-import { order } from '../support/fixtures.js';
-
-function rejection(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (isValidationError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError');
-}
+import { order, rejection } from '../support/fixtures.js';
 
 const valid = {
   orders: order('o-1'),

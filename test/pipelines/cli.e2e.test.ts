@@ -224,17 +224,20 @@ describe('pipelines endpoints', () => {
 });
 
 describe('plan --offline', () => {
-  it('writes the schema and SQL files and prints the requests without reading the account', async () => {
+  it('writes the schema and SQL files and prints the requests (with each transform\'s filter) without reading the account', async () => {
     const out = mkdtempSync(join(tmpdir(), 'plan-'));
     const r = await runCli(['pipelines', 'plan', '--offline', '--out', out, '--json']);
     expect(r.code).toBe(0);
     expect(readdirSync(out)).toHaveLength(12);
     const plan = JSON.parse(r.stdout).pipelines as {
+      filter: string | null;
       requests: { sink: { config: Record<string, unknown> } };
     }[];
     expect(plan).toHaveLength(6);
     expect(plan[0]!.requests.sink.config.token).toBe('$LAKEHOUSE_R2_CATALOG_TOKEN');
     expect(plan[0]!.requests.sink.config).not.toHaveProperty('partitioning');
+    // A transform that drops records says so: zero-amount orders never reach the table.
+    expect(plan.map((p) => p.filter)).toEqual(['event.total_amount > 0', null, null, null, null, null]);
     expect(JSON.parse(readFileSync(join(out, 'orders.schema.json'), 'utf8'))).toEqual(streamSchema('orders'));
   });
 });

@@ -1,4 +1,16 @@
 import type { StreamInput } from '../../src/domain/catalog.js';
+import { isValidationError, type ValidationError } from '../../src/errors.js';
+
+/** The ValidationError `fn` throws (fails the test when it throws nothing or something else). */
+export function rejection(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (e) {
+    if (isValidationError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a ValidationError');
+}
 
 /** A valid `orders` record. */
 export const order = (

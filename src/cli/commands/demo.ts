@@ -3,7 +3,7 @@ import { createDashboard } from '../../dashboard/routes.js';
 import { type DemoResult, runDemo } from '../../demo/runDemo.js';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { type CliContext, positiveInt } from '../context.js';
-import { formatTable } from '../table.js';
+import { formatRows } from '../table.js';
 
 interface DemoCliOptions {
   host: string;
@@ -16,6 +16,7 @@ interface DemoCliOptions {
   duration: number;
   dashboard: boolean;
   keepRunning?: boolean;
+  likeCloudflare?: boolean;
   json?: boolean;
 }
 
@@ -26,7 +27,7 @@ function printResults(r: DemoResult, json: boolean, dashboard: boolean): void {
         emitted: r.emitted,
         delivered: r.delivered,
         pending: r.pending,
-        queries: r.queries.map((q) => ({ name: q.name, sql: q.sql, rows: q.rows })),
+        queries: r.queries.map((q) => ({ name: q.name, report: q.report, sql: q.sql, rows: q.rows })),
         dashboard: dashboard ? r.dashboardUrl : null,
         catalog: r.catalogUrl,
       })}\n`,
@@ -34,21 +35,14 @@ function printResults(r: DemoResult, json: boolean, dashboard: boolean): void {
     return;
   }
   for (const q of r.queries) {
-    process.stdout.write(`\n== ${q.name} ==\n`);
-    process.stdout.write(
-      q.rows.length === 0
-        ? '(no rows)\n'
-        : formatTable(
-            q.columns,
-            q.rows.map((row) => q.columns.map((c) => row[c])),
-          ),
-    );
+    process.stdout.write(`\n== ${q.name} ==  (lakehouse report ${q.report})\n`);
+    process.stdout.write(formatRows(q.columns, q.rows));
   }
   process.stdout.write('\n');
   if (dashboard) process.stdout.write(`Dashboard:       ${r.dashboardUrl}\n`);
   process.stdout.write(`Iceberg catalog: ${r.catalogUrl.replace(/\/v1\/config$/, '')}\n`);
   process.stdout.write(
-    `SQL:             curl -s ${r.lakehouseUrl}/sql -d '{"query":"SELECT COUNT(*) FROM orders"}'\n`,
+    `SQL:             curl -s ${r.lakehouseUrl}/sql -d '{"query":"SELECT COUNT(DISTINCT order_id) FROM lakehouse.orders"}'\n`,
   );
 }
 
@@ -85,6 +79,10 @@ export function demoCommand(program: Command, ctx: () => CliContext): void {
       15,
     )
     .option('--no-dashboard', 'do not serve the dashboard')
+    .option(
+      '--like-cloudflare',
+      'run the lake as Cloudflare Pipelines do (duplicates kept: the reports still count each order once)',
+    )
     .option('--keep-running', 'stay up after printing the results, until Ctrl-C')
     .option('--json', 'print the results as JSON')
     .action(async (opts: DemoCliOptions) => {
@@ -121,6 +119,7 @@ export function demoCommand(program: Command, ctx: () => CliContext): void {
           rate: opts.rate,
           duration: opts.duration,
           keepRunning: opts.keepRunning,
+          likeCloudflare: opts.likeCloudflare === true,
           signal: stop.signal,
           progress: process.stderr,
           isTty: process.stderr.isTTY === true,

@@ -160,6 +160,9 @@ export function pipelinesCommand(program: Command, ctx: () => CliContext): void 
         return;
       }
       for (const c of d.changes) process.stdout.write(`${changeLine(c)}\n`);
+      for (const x of d.plans.filter((p) => p.filter)) {
+        process.stdout.write(`# ${x.pipeline} FILTER: records not matching \`${x.filter}\` are dropped, never reach the table\n`);
+      }
       if (d.changes.some((c) => c.action === 'drift')) {
         process.stdout.write(
           '(drift: Cloudflare cannot alter these; "apply --new-version <stream>" deploys a new version)\n',

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { QueryError, runQuery } from '../../lakehouse/query.js';
 import { EXIT } from '../context.js';
-import { formatTable } from '../table.js';
+import { formatTable, toCsv } from '../table.js';
 
 interface QueryCliOptions {
   remote?: boolean;
@@ -12,11 +12,6 @@ interface QueryCliOptions {
   explain?: boolean;
   warehouse?: string;
 }
-
-const csvCell = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
 
 /** Prints a result as a table, CSV, or the R2 SQL JSON shape (also used by `query --remote`). */
 export function printResult(
@@ -29,12 +24,7 @@ export function printResult(
       `${JSON.stringify({ success: true, errors: [], result: { schema: r.schema, rows: r.rows, metrics: r.metrics } })}\n`,
     );
   } else if (opts.csv) {
-    process.stdout.write(
-      [
-        names.map(csvCell).join(','),
-        ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(',')),
-      ].join('\n') + '\n',
-    );
+    process.stdout.write(toCsv(names, r.rows));
   } else {
     process.stdout.write(
       formatTable(

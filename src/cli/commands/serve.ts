@@ -14,6 +14,7 @@ interface ServeCliOptions {
   rollIntervalMs: number;
   rollRecords: number;
   dedupe: boolean;
+  likeCloudflare?: boolean;
   dashboard: boolean;
 }
 
@@ -44,6 +45,11 @@ export function serveCommand(program: Command): void {
     )
     .option('--no-dedupe', 'keep records whose event_id the table already has')
     .option(
+      '--like-cloudflare',
+      'behave as Cloudflare Pipelines: no dedupe by event_id, records failing the stream schema ' +
+        'answered 200 and dropped (counted as user errors in GET /stats), unknown fields stripped',
+    )
+    .option(
       '--no-dashboard',
       'do not serve the dashboard at /dashboard (it reads DATABASE_URL / LAKEHOUSE_DB_SCHEMA)',
     )
@@ -52,6 +58,7 @@ export function serveCommand(program: Command): void {
       '\nEndpoints:\n' +
         '  POST /ingest/{stream}   JSON array of records; 200 {"committed":N} once durably staged\n' +
         '  POST /sql               {"query":"SELECT ..."} → R2 SQL-shaped answer\n' +
+        '  GET  /stats             per table: records received, user errors, records dropped by the transform\n' +
         '  GET  /catalog/v1/...    Iceberg REST catalog (read-only)\n' +
         '  GET  /dashboard         delivery, parked events, lake tables, SQL (LAKEHOUSE_DASHBOARD_TOKEN)\n' +
         'Set LAKEHOUSE_SINK_TOKEN to require "Authorization: Bearer <token>" on ingest.',
@@ -81,12 +88,15 @@ export function serveCommand(program: Command): void {
         pipelines: Object.values(pipelines),
         token: process.env.LAKEHOUSE_SINK_TOKEN || undefined,
         dedupe: opts.dedupe,
+        likeCloudflare: opts.likeCloudflare === true,
         routes: dashboard?.routes,
         onError: (e, what) =>
           process.stderr.write(`lakehouse: ${what}: ${(e as Error)?.stack ?? String(e)}\n`),
       });
       await server.start();
-      process.stdout.write(`${JSON.stringify({ listening: server.url, warehouse })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ listening: server.url, warehouse, mode: opts.likeCloudflare ? 'cloudflare' : 'strict' })}\n`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);

@@ -1,0 +1,90 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { resolveWarehouse } from '../../lakehouse/options.js';
+import { QueryError } from '../../lakehouse/query.js';
+import { REPORT_NAMES, REPORTS } from '../../reports/reports.js';
+import { localExecutor, runReport } from '../../reports/runReport.js';
+import { EXIT, positiveInt } from '../context.js';
+import { formatRows, toCsv } from '../table.js';
+
+interface ReportCliOptions {
+  month?: string;
+  year?: number;
+  tenant?: string;
+  minChanges?: number;
+  threshold?: number;
+  json?: boolean;
+  csv?: boolean;
+  sql?: boolean;
+  warehouse?: string;
+}
+
+const number = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
+  return n;
+};
+
+export function reportCommand(program: Command): void {
+  program
+    .command('report')
+    .description(
+      "Run one of the plan's five analytics questions over the lake, each order counted once " +
+        '(README "Reports": what each column means)',
+    )
+    .argument('<name>', REPORT_NAMES.join(' | '))
+    .option('--month <YYYY-MM>', 'revenue-by-tenant, platform-health, churn-risk: the month')
+    .option('--year <YYYY>', 'price-changes: the year', positiveInt('--year'))
+    .option(
+      '--tenant <id>',
+      "monthly-trend, price-changes: the tenant; other reports: only this tenant's rows",
+    )
+    .option(
+      '--min-changes <n>',
+      'price-changes: products with at least n price changes (default 5)',
+      positiveInt('--min-changes'),
+    )
+    .option(
+      '--threshold <pct>',
+      'churn-risk: order count change below this percentage (default -30)',
+      number('--threshold'),
+    )
+    .option('--json', 'print an array of row objects')
+    .option('--csv', 'print CSV with a header line')
+    .option('--sql', 'print the SQL (the same text runs on Basin SQL) instead of running it')
+    .option(
+      '--warehouse <dir>',
+      'warehouse directory (default: LAKEHOUSE_WAREHOUSE or ./.lakehouse/warehouse)',
+    )
+    .addHelpText(
+      'after',
+      `\nReports:\n${REPORT_NAMES.map((n) => `  ${n.padEnd(18)} needs ${REPORTS[n].requires.map((r) => `--${r}`).join(', ')}`).join('\n')}`,
+    )
+    .action(async (name: string, opts: ReportCliOptions) => {
+      const params = {
+        month: opts.month,
+        year: opts.year,
+        tenant: opts.tenant,
+        minChanges: opts.minChanges,
+        threshold: opts.threshold,
+      };
+      if (opts.sql) {
+        const { reportSql } = await import('../../reports/reports.js');
+        process.stdout.write(`${reportSql(name, params).sql}\n`);
+        return;
+      }
+      try {
+        const r = await runReport(name, params, localExecutor(resolveWarehouse(opts.warehouse)));
+        if (opts.json) process.stdout.write(`${JSON.stringify(r.rows)}\n`);
+        else if (opts.csv) process.stdout.write(toCsv(r.columns, r.rows));
+        else {
+          process.stdout.write(`${r.title}\n`);
+          process.stdout.write(formatRows(r.columns, r.rows));
+        }
+      } catch (e) {
+        if (!(e instanceof QueryError)) throw e;
+        process.stderr.write(`lakehouse: report ${name} failed: ${e.message}\n`);
+        process.exitCode = EXIT.failed;
+      }
+    });
+}

@@ -1,0 +1,93 @@
+import { type StreamName, streams } from '../domain/catalog.js';
+import type { LakeFieldMeta } from '../domain/fields.js';
+import { ident } from '../outbox/executor.js';
+import { transformFilter } from '../pipelines/transformFilter.js';
+import type { PipelineDefinition } from '../pipelines/types.js';
+import { sqlLiteral } from './reports.js';
+
+/** The money fields of a stream (summed on both sides). */
+export function moneyFields(stream: StreamName): string[] {
+  const shape = streams[stream].schema.shape as Record<
+    string,
+    { meta?: () => unknown; unwrap?: () => unknown }
+  >;
+  const out: string[] = [];
+  for (const [name, field] of Object.entries(shape)) {
+    let s: unknown = field;
+    for (let i = 0; i < 6 && s; i++) {
+      const meta = (s as { meta?: () => unknown }).meta?.() as LakeFieldMeta | undefined;
+      if (meta?.lake) {
+        if (meta.lake === 'money') out.push(name);
+        break;
+      }
+      const unwrap = (s as { unwrap?: () => unknown }).unwrap;
+      s = typeof unwrap === 'function' ? unwrap.call(s) : undefined;
+    }
+  }
+  return out;
+}
+
+const SIMPLE_FILTER = /^event\.([a-z_][a-z0-9_]*)\s*(>=|<=|<>|!=|=|>|<)\s*(-?\d+(?:\.\d+)?)$/i;
+
+/**
+ * The pipeline's filter as a PostgreSQL condition on the outbox payload, when it is a
+ * simple comparison of a field with a number (`event.total_amount > 0`); `undefined` when
+ * the pipeline keeps everything; `null` when the filter is too complex to translate (the
+ * expected counts then include records the transform may have dropped).
+ */
+export function filterInPostgres(def: PipelineDefinition): string | undefined | null {
+  const f = transformFilter(def);
+  if (f === undefined) return undefined;
+  const m = SIMPLE_FILTER.exec(f);
+  if (!m) return null;
+  return `(e.payload->>${sqlLiteral(m[1]!)})::numeric ${m[2] === '!=' ? '<>' : m[2]} ${m[3]}`;
+}
+
+/**
+ * What the outbox delivered for one stream, per tenant and UTC day of the stream's time
+ * field: events, events the pipeline's filter drops, money sums over the events it keeps,
+ * and when the tenant's partition last delivered. Delivered = in `events`, in neither
+ * `pending` nor `parked`. Parameter: $1 the stream.
+ */
+export function outboxGroupsSql(schema: string, def: PipelineDefinition): string {
+  const s = ident(schema);
+  const time = sqlLiteral(streams[def.stream].timeField);
+  const keep = filterInPostgres(def) ?? 'true';
+  const sums = moneyFields(def.stream).map(
+    (f) =>
+      `, COALESCE(SUM((e.payload->>${sqlLiteral(f)})::numeric) FILTER (WHERE ${keep}), 0)::text AS ${ident(`sum_${f}`)}`,
+  );
+  return `SELECT e.tenant_id, (((e.payload->>${time})::timestamptz) AT TIME ZONE 'UTC')::date::text AS day,
+       COUNT(*)::int AS delivered, COUNT(*) FILTER (WHERE ${keep})::int AS expected,
+       MAX(p.last_delivered_at) AS last_delivered_at${sums.join('')}
+  FROM ${s}.events e
+  LEFT JOIN ${s}.partitions p ON p.stream = e.stream AND p.partition_key = e.partition_key
+ WHERE e.stream = $1
+   AND NOT EXISTS (SELECT 1 FROM ${s}.pending x
+                    WHERE x.stream = e.stream AND x.partition_key = e.partition_key AND x.position = e.position)
+   AND NOT EXISTS (SELECT 1 FROM ${s}.parked k WHERE k.position = e.position)
+ GROUP BY 1, 2`;
+}
+
+/**
+ * What the lake holds for one table, per tenant and UTC day: rows, distinct events, and
+ * money sums over distinct events (duplicates folded by `event_id` first). Written in the
+ * dialect shared with Basin SQL; sums as text so no precision is lost on the way.
+ */
+export function lakeGroupsSql(def: PipelineDefinition): string {
+  const table = `${def.destination.namespace}.${def.destination.table}`;
+  const time = streams[def.stream].timeField;
+  const money = moneyFields(def.stream);
+  return `WITH by_event AS (
+  SELECT event_id, MAX(tenant_id) AS tenant_id, MAX(CAST(${time} AS DATE)) AS day, COUNT(*) AS copies${money
+    .map((f) => `, MAX(${f}) AS ${f}`)
+    .join('')}
+  FROM ${table}
+  GROUP BY event_id
+)
+SELECT tenant_id, CAST(day AS VARCHAR) AS day, SUM(copies) AS lake_rows, COUNT(*) AS lake_events${money
+    .map((f) => `, CAST(COALESCE(SUM(${f}), 0) AS VARCHAR) AS sum_${f}`)
+    .join('')}
+FROM by_event
+GROUP BY tenant_id, day`;
+}
