@@ -152,7 +152,11 @@ export async function writeManifest(opts: {
     added_rows_count: rows(1),
     existing_rows_count: rows(0),
     deleted_rows_count: rows(2),
-    partitions: spec.fields.map((p) => partitionSummary(typeOfPartition(p.name) ?? 'string', p.name, live)),
+    // Over every entry, deleted ones too (as Java Iceberg writes them): readers of changes
+    // (incremental scans) prune manifests by these bounds and must not skip a deletion.
+    partitions: spec.fields.map((p) =>
+      partitionSummary(typeOfPartition(p.name) ?? 'string', p.name, opts.entries),
+    ),
     key_metadata: null,
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, open, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromFileUri } from '../../src/lakehouse/paths.js';
 import {
   createLakehouseServer,
   type LakehouseServer,
@@ -273,7 +273,7 @@ export function fileFetch(realFetch: typeof fetch): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (!url.startsWith('file:')) return realFetch(input, init);
-    const path = fileURLToPath(url);
+    const path = fromFileUri(url);
     let size: number;
     try {
       size = (await stat(path)).size;
