@@ -9,7 +9,8 @@ export type LakehouseErrorCode =
   | 'CONCURRENCY_CONFLICT'
   | 'CONFIG'
   | 'MIGRATION'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  | 'WAREHOUSE_LOCKED';
 
 export class LakehouseError extends Error {
   readonly code: LakehouseErrorCode;

@@ -144,6 +144,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       host: o.host ?? '127.0.0.1',
       port: o.port ?? 8787,
       routes: o.extraRoutes,
+      command: 'demo',
       onError: (e, what) => o.progress.write(`\nlakehouse: ${what}: ${String(e)}\n`),
     });
     await server.start();

@@ -3,6 +3,8 @@ import type { StreamName } from '../domain/catalog.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { TableWriter } from './tableWriter.js';
 import { type RecordError, validateRecords } from './validateRecords.js';
+import { acquireWarehouseLock, type WarehouseLock } from './warehouseLock.js';
+import { registerWriter } from './writeAccess.js';
 
 export interface IngestorOptions {
   /** Warehouse directory. */
@@ -17,6 +19,8 @@ export interface IngestorOptions {
   dedupe?: boolean;
   /** Called with background errors (a failed commit is retried on the next roll). */
   onError?: (e: unknown, what: string) => void;
+  /** Named in the warehouse lock file as the holder's command. Default `serve`. */
+  command?: string;
 }
 
 export type IngestResult =
@@ -34,6 +38,8 @@ export interface Ingestor {
   /** Stops the roll timer and commits what is staged. Safe to call twice. */
   stop(): Promise<void>;
   readonly writers: ReadonlyMap<string, TableWriter>;
+  /** The warehouse lock, held from `start()` to the end of `stop()`. */
+  readonly lock: WarehouseLock | undefined;
 }
 
 export function createIngestor(options: IngestorOptions): Ingestor {
@@ -45,8 +51,28 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   let timer: NodeJS.Timeout | undefined;
   let started: Promise<void> | undefined;
   let stopped = false;
+  let lock: WarehouseLock | undefined;
+  let unregister: (() => void) | undefined;
 
   async function doStart() {
+    // One writer per warehouse: taken before anything in it is read or written.
+    lock = await acquireWarehouseLock(options.warehouse, options.command ?? 'serve');
+    try {
+      await openWriters();
+    } catch (e) {
+      writers.clear();
+      duck?.closeSync();
+      duck = undefined;
+      await lock.release();
+      throw e;
+    }
+    unregister = registerWriter(options.warehouse, (table, fn) => {
+      const w = [...writers.values()].find((x) => x.paths.table === table);
+      return w ? w.exclusive(fn) : fn();
+    });
+  }
+
+  async function openWriters() {
     duck = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -79,6 +105,9 @@ export function createIngestor(options: IngestorOptions): Ingestor {
 
   return {
     writers,
+    get lock() {
+      return lock;
+    },
     start() {
       started ??= doStart();
       return started;
@@ -104,7 +133,9 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       try {
         await Promise.all([...writers.values()].map((w) => w.flush()));
       } finally {
+        unregister?.();
         duck?.closeSync();
+        await lock?.release();
       }
     },
   };

@@ -3,9 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { handleCatalog } from './catalogRoutes.js';
+import { compact } from './compact.js';
+import { expireSnapshots } from './expireSnapshots.js';
 import { readBody, sendJson } from './http.js';
 import { createIngestor, type Ingestor } from './ingestor.js';
 import { QueryError, runQuery } from './query.js';
+import { MAINTENANCE_HEADER } from './writeAccess.js';
 
 /** Options of {@link createLakehouseServer}. */
 export interface ServeOptions {
@@ -27,6 +30,8 @@ export interface ServeOptions {
   /** Drop records with an event_id the table already has. Default true. */
   dedupe?: boolean;
   onError?: (e: unknown, what: string) => void;
+  /** Named as the holder in the warehouse lock file. Default `serve`. */
+  command?: string;
   /**
    * Extra routes (the dashboard), tried before the built-in ones: answer and resolve true to
    * take the request, resolve false to pass it on.
@@ -42,11 +47,15 @@ export interface LakehouseServer {
   stop(): Promise<void>;
 }
 
+function sameSecret(given: string, want: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(want);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 function authorized(req: IncomingMessage, token: string | undefined): boolean {
   if (!token) return true;
-  const got = Buffer.from(String(req.headers.authorization ?? ''));
-  const want = Buffer.from(`Bearer ${token}`);
-  return got.length === want.length && timingSafeEqual(got, want);
+  return sameSecret(String(req.headers.authorization ?? ''), `Bearer ${token}`);
 }
 
 /** The local data platform over HTTP: ingest, the Iceberg REST catalog and SQL. */
@@ -59,6 +68,7 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
     rollRecords: options.rollRecords,
     dedupe: options.dedupe,
     onError: options.onError,
+    command: options.command,
   });
   let server: Server | undefined;
   let url = '';
@@ -130,6 +140,43 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
     }
   }
 
+  /** `lakehouse compact`/`expire-snapshots` run by another process while this one holds the warehouse. */
+  async function maintenance(req: IncomingMessage, res: ServerResponse, path: string) {
+    const secret = ingestor.lock?.holder.secret;
+    if (!secret || !sameSecret(String(req.headers[MAINTENANCE_HEADER] ?? ''), secret)) {
+      return sendJson(res, 401, {
+        error: { message: 'maintenance needs the secret of the warehouse lock file' },
+      });
+    }
+    const read = await readBody(req, 10_000);
+    const body = ('body' in read ? JSON.parse(read.body.toString('utf8') || '{}') : {}) as Record<
+      string,
+      unknown
+    >;
+    const num = (k: string) => (typeof body[k] === 'number' ? (body[k] as number) : undefined);
+    const table = typeof body.table === 'string' ? body.table : undefined;
+    const op = path.slice('/maintenance/'.length);
+    if (op === 'compact') {
+      const tables = await compact({
+        warehouse: options.warehouse,
+        table,
+        smallFileBytes: num('smallFileBytes'),
+      });
+      return sendJson(res, 200, { tables });
+    }
+    if (op === 'expire-snapshots') {
+      const tables = await expireSnapshots({
+        warehouse: options.warehouse,
+        table,
+        olderThanMs: num('olderThanMs'),
+        retainLast: num('retainLast'),
+        now: num('now'),
+      });
+      return sendJson(res, 200, { tables });
+    }
+    return sendJson(res, 404, { error: { message: `no maintenance operation ${op}` } });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (options.routes && (await options.routes(req, res, path))) return;
@@ -143,6 +190,7 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
       return handleCatalog(options.warehouse, req, res, path.slice('/catalog'.length));
     }
     if (path === '/sql' && req.method === 'POST') return sql(req, res);
+    if (path.startsWith('/maintenance/') && req.method === 'POST') return maintenance(req, res, path);
     if (path === '/health') return sendJson(res, 200, { ok: true });
     return sendJson(res, 404, { success: false, errors: [{ message: `no route ${req.method} ${path}` }] });
   }
@@ -161,12 +209,19 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
           else res.destroy();
         });
       });
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server!.once('error', reject);
+          server!.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
+        });
+      } catch (e) {
+        server = undefined;
+        await ingestor.stop();
+        throw e;
+      }
       const addr = server.address() as AddressInfo;
       url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+      await ingestor.lock?.advertise(url);
     },
     stop() {
       stopping ??= (async () => {

@@ -132,6 +132,11 @@ export class TableWriter {
     });
   }
 
+  /** Runs `fn` between two commits of this table (maintenance: compaction, expiration). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#commitLock(fn);
+  }
+
   /** Closes the active segment and commits every closed segment to the Iceberg table. */
   flush(): Promise<void> {
     return this.#commitLock(async () => {
