@@ -131,7 +131,10 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       if (timer) clearInterval(timer);
       await started?.catch(() => {});
       try {
-        await Promise.all([...writers.values()].map((w) => w.flush()));
+        // What cannot be committed now stays staged (durable) for the next start.
+        await Promise.all(
+          [...writers.values()].map((w) => w.flush().catch((e) => onError(e, `commit of ${w.paths.table}`))),
+        );
       } finally {
         unregister?.();
         duck?.closeSync();

@@ -1,6 +1,8 @@
 import { validate as uuidValidate } from 'uuid';
 import { z } from 'zod';
 import { type StreamName, streams } from '../domain/catalog.js';
+import { checkWritable } from './checkWritable.js';
+import { sourceColumns } from './tableSchema.js';
 
 /** One rejected field of one record of an ingest request. */
 export interface RecordError {
@@ -14,14 +16,47 @@ const envelopeFields = {
   event_type: z.string({ error: 'is required (a string)' }).min(1, 'must not be empty').max(100),
 };
 
-const schemas = new Map<StreamName, z.ZodType>();
-function schemaOf(stream: StreamName): z.ZodType {
+const schemas = new Map<StreamName, { schema: z.ZodType; columns: [string, string][] }>();
+function schemaOf(stream: StreamName) {
   let s = schemas.get(stream);
   if (!s) {
-    s = streams[stream].schema.extend(envelopeFields);
+    s = { schema: streams[stream].schema.extend(envelopeFields), columns: sourceColumns({ stream }) };
     schemas.set(stream, s);
   }
   return s;
+}
+
+/** The outcome of {@link checkRecord}: the normalized record, or what is wrong with it. */
+export type RecordCheck =
+  | { ok: true; record: Record<string, unknown> }
+  | { ok: false; failures: { field: string; message: string }[] };
+
+/**
+ * Checks one record of an ingest request, before it is acknowledged, for everything the lake
+ * needs: the stream's schema plus `event_id`/`event_type`, and what the Parquet/Iceberg writer
+ * needs (valid Unicode, timestamps and decimals within range). A record that passes can always
+ * be committed, so an acknowledged record never wedges its table.
+ */
+export function checkRecord(stream: StreamName, item: unknown): RecordCheck {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    return { ok: false, failures: [{ field: '', message: 'a record must be a JSON object' }] };
+  }
+  const { schema, columns } = schemaOf(stream);
+  const parsed = schema.safeParse(item);
+  if (!parsed.success) {
+    const failures: { field: string; message: string }[] = [];
+    for (const iss of parsed.error.issues) {
+      if (iss.code === 'unrecognized_keys') {
+        for (const k of iss.keys) failures.push({ field: k, message: `is not a field of ${stream}` });
+      } else {
+        failures.push({ field: iss.path.map(String).join('.'), message: iss.message });
+      }
+    }
+    return { ok: false, failures };
+  }
+  const record = parsed.data as Record<string, unknown>;
+  const failures = checkWritable(record, columns);
+  return failures.length > 0 ? { ok: false, failures } : { ok: true, record };
 }
 
 /**
@@ -39,26 +74,12 @@ export function validateRecords(
       errors: [{ index: -1, field: '', message: 'the body must be a JSON array of records' }],
     };
   }
-  const schema = schemaOf(stream);
   const records: Record<string, unknown>[] = [];
   const errors: RecordError[] = [];
   body.forEach((item, index) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      errors.push({ index, field: '', message: 'a record must be a JSON object' });
-      return;
-    }
-    const parsed = schema.safeParse(item);
-    if (parsed.success) {
-      records.push(parsed.data as Record<string, unknown>);
-      return;
-    }
-    for (const iss of parsed.error.issues) {
-      if (iss.code === 'unrecognized_keys') {
-        for (const k of iss.keys) errors.push({ index, field: k, message: `is not a field of ${stream}` });
-      } else {
-        errors.push({ index, field: iss.path.map(String).join('.'), message: iss.message });
-      }
-    }
+    const c = checkRecord(stream, item);
+    if (c.ok) records.push(c.record);
+    else for (const f of c.failures) errors.push({ index, ...f });
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, records };
 }
