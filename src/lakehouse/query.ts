@@ -171,7 +171,14 @@ export async function runQuery(
           ? await conn.streamAndReadUntil(sql, options.maxRows + 1)
           : await conn.runAndReadAll(sql);
     } catch (e) {
-      throw new QueryError('INVALID', (e as Error).message);
+      const message = (e as Error).message;
+      if (/^Out of Memory Error/.test(message)) {
+        throw new QueryError(
+          'INVALID',
+          `the query needs more than its memory limit (${options.memoryLimitMb ?? 'default'} MiB, --query-memory-mb): aggregate more, filter on partition columns or add a LIMIT`,
+        );
+      }
+      throw new QueryError('INVALID', message);
     }
     if (options.maxRows !== undefined && reader.currentRowCount > options.maxRows) {
       throw new QueryError(

@@ -94,6 +94,21 @@ describe('queries cannot take the server down', () => {
     expect(r.body.result.rows).toEqual([{ n: 100 }]);
   });
 
+  it('stops a query at its memory limit with a clear error', async () => {
+    const { s } = await loaded(['--query-memory-mb', '64']);
+    const r = await postJson(`${s.url}/sql`, {
+      query:
+        'SELECT a.order_id || b.order_id || c.order_id || d.order_id AS k, COUNT(*) AS n FROM orders a, orders b, orders c, orders d GROUP BY 1 ORDER BY 2 DESC LIMIT 3',
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0].message).toMatch(
+      /needs more than its memory limit \(64 MiB, --query-memory-mb\)/,
+    );
+    expect(
+      (await postJson(`${s.url}/sql`, { query: 'SELECT COUNT(*) AS n FROM orders' })).body.result.rows,
+    ).toEqual([{ n: 100 }]);
+  });
+
   it('refuses a result over the row cap with a clear error', async () => {
     const { s } = await loaded(['--max-rows', '40']);
     const r = await postJson(`${s.url}/sql`, { query: 'SELECT * FROM orders' });

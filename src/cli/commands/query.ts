@@ -63,10 +63,7 @@ export function queryCommand(program: Command): void {
         } else if (opts.csv) {
           const names = r.schema.map((c) => c.name);
           process.stdout.write(
-            [
-              names.map(csvCell).join(','),
-              ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(',')),
-            ].join('\n') + '\n',
+            `${[names.map(csvCell).join(','), ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(','))].join('\n')}\n`,
           );
         } else {
           const names = r.schema.map((c) => c.name);
