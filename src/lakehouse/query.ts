@@ -1,8 +1,8 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { tenantId as tenantIdSchema } from '../domain/fields.js';
 import { analyzeParseTree, mayMatch, type TableReference } from './analyzeSql.js';
-import { liveDataFiles } from './manifests.js';
 import { fromFileUri } from './paths.js';
+import { cachedLiveDataFiles } from './snapshotCache.js';
 import { duckTypeOf, sqlIdent, sqlString } from './tableSchema.js';
 import type { LiveDataFile } from './types.js';
 import { allTables } from './warehouseCatalog.js';
@@ -110,7 +110,7 @@ export async function runQuery(
         // A table without tenant_id cannot be scoped to a tenant: it is empty for tenant queries.
         refs.length = 0;
       }
-      const { files } = refs.length > 0 ? await liveDataFiles(md) : { files: [] as LiveDataFile[] };
+      const { files } = refs.length > 0 ? await cachedLiveDataFiles(md) : { files: [] as LiveDataFile[] };
       const partitionNames = new Set(md['partition-specs'].flatMap((s) => s.fields.map((f) => f.name)));
       const wanted = files.filter((f) => {
         if (
