@@ -10,6 +10,7 @@ export type LakehouseErrorCode =
   | 'CONFIG'
   | 'MIGRATION'
   | 'NOT_FOUND'
+  | 'WAREHOUSE_LOCKED'
   /** A Cloudflare API (REST, GraphQL, Basin SQL) answered with an error or could not be reached. */
   | 'REMOTE';
 

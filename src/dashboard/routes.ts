@@ -9,7 +9,8 @@ import pg from 'pg';
 import { envConfig } from '../config.js';
 import { LakehouseError } from '../errors.js';
 import { readBody, sendJson } from '../lakehouse/http.js';
-import { QueryError, runQuery } from '../lakehouse/query.js';
+import { QueryError } from '../lakehouse/query.js';
+import { createQueryPool, type QueryPool, type QueryPoolOptions } from '../lakehouse/queryPool.js';
 import { replay } from '../relay/replay.js';
 import { DASHBOARD_HTML } from './page.js';
 import { readDashboardState } from './state.js';
@@ -28,6 +29,8 @@ export interface DashboardOptions {
   redisUrl?: string;
   /** The relay's queue. Default `lakehouse-relay-<schema>`. */
   queueName?: string;
+  /** Limits of the SQL box's queries (run in their own processes): as `lakehouse serve`'s `/sql`. */
+  queries?: QueryPoolOptions;
 }
 
 export interface Dashboard {
@@ -73,7 +76,7 @@ function tokenOk(req: IncomingMessage, res: ServerResponse, token: string | unde
 
 async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const read = await readBody(req, 100_000);
-  if ('tooLarge' in read) return {};
+  if (!('body' in read)) return {};
   try {
     const v = JSON.parse(read.body.toString('utf8') || '{}');
     return v && typeof v === 'object' ? v : {};
@@ -99,6 +102,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   pool.on('error', () => {});
   // bull-board (BullMQ queue state) is created on first use: no Redis connection until then.
   let board: { handler: Handler; queue: Queue; redis: Redis } | undefined;
+  let queries: QueryPool | undefined;
   const bullBoard = () => {
     if (board) return board;
     const redis = new Redis(options.redisUrl ?? envConfig().redisUrl, { maxRetriesPerRequest: null });
@@ -169,12 +173,18 @@ export function createDashboard(options: DashboardOptions): Dashboard {
           });
           return true;
         }
+        const gone = new AbortController();
+        res.on('close', () => {
+          if (!res.writableFinished) gone.abort();
+        });
         try {
-          const r = await runQuery(options.warehouse, body.query);
+          queries ??= createQueryPool(options.queries);
+          const r = await queries.run(options.warehouse, body.query, {}, gone.signal);
           sendJson(res, 200, { success: true, errors: [], result: { schema: r.schema, rows: r.rows } });
         } catch (e) {
           if (!(e instanceof QueryError)) throw e;
-          sendJson(res, 400, { success: false, errors: [{ message: e.message }] });
+          if (e.code === 'CANCELLED') res.destroy();
+          else sendJson(res, 400, { success: false, errors: [{ message: e.message }] });
         }
         return true;
       }
@@ -182,6 +192,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return true;
     },
     async close() {
+      await queries?.close();
       if (board) {
         await board.queue.close().catch(() => {});
         board.redis.disconnect();

@@ -150,6 +150,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       port: o.port ?? 8787,
       routes: o.extraRoutes,
       likeCloudflare: o.likeCloudflare,
+      command: 'demo',
+      // Off localhost the server requires both tokens (it refuses to start without them).
+      token: process.env.LAKEHOUSE_SINK_TOKEN || undefined,
+      accessToken: process.env.LAKEHOUSE_DASHBOARD_TOKEN || undefined,
       onError: (e, what) => o.progress.write(`\nlakehouse: ${what}: ${String(e)}\n`),
     });
     await server.start();

@@ -4,6 +4,8 @@ import type { PipelineDefinition } from '../pipelines/types.js';
 import { type IngestMode, ingestBehaviour } from './ingestMode.js';
 import { TableWriter } from './tableWriter.js';
 import { checkRecords, type RecordError, type RecordErrorReason } from './validateRecords.js';
+import { acquireWarehouseLock, type WarehouseLock } from './warehouseLock.js';
+import { registerWriter } from './writeAccess.js';
 
 export interface IngestorOptions {
   /** Warehouse directory. */
@@ -20,6 +22,8 @@ export interface IngestorOptions {
   mode?: IngestMode;
   /** Called with background errors (a failed commit is retried on the next roll). */
   onError?: (e: unknown, what: string) => void;
+  /** Named in the warehouse lock file as the holder's command. Default `serve`. */
+  command?: string;
 }
 
 export type IngestResult =
@@ -37,6 +41,8 @@ export interface Ingestor {
   /** Stops the roll timer and commits what is staged. Safe to call twice. */
   stop(): Promise<void>;
   readonly writers: ReadonlyMap<string, TableWriter>;
+  /** The warehouse lock, held from `start()` to the end of `stop()`. */
+  readonly lock: WarehouseLock | undefined;
   /** Per stream: records received, and records dropped as user errors (by reason) since start. */
   stats(): Record<string, IngestStats>;
 }
@@ -69,8 +75,28 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   let timer: NodeJS.Timeout | undefined;
   let started: Promise<void> | undefined;
   let stopped = false;
+  let lock: WarehouseLock | undefined;
+  let unregister: (() => void) | undefined;
 
   async function doStart() {
+    // One writer per warehouse: taken before anything in it is read or written.
+    lock = await acquireWarehouseLock(options.warehouse, options.command ?? 'serve');
+    try {
+      await openWriters();
+    } catch (e) {
+      writers.clear();
+      duck?.closeSync();
+      duck = undefined;
+      await lock.release();
+      throw e;
+    }
+    unregister = registerWriter(options.warehouse, (table, fn) => {
+      const w = [...writers.values()].find((x) => x.paths.table === table);
+      return w ? w.exclusive(fn) : fn();
+    });
+  }
+
+  async function openWriters() {
     duck = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -104,6 +130,9 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   return {
     writers,
     stats: () => Object.fromEntries([...writers.keys()].map((stream) => [stream, { ...statsOf(stream) }])),
+    get lock() {
+      return lock;
+    },
     start() {
       started ??= doStart();
       return started;
@@ -143,9 +172,14 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       if (timer) clearInterval(timer);
       await started?.catch(() => {});
       try {
-        await Promise.all([...writers.values()].map((w) => w.flush()));
+        // What cannot be committed now stays staged (durable) for the next start.
+        await Promise.all(
+          [...writers.values()].map((w) => w.flush().catch((e) => onError(e, `commit of ${w.paths.table}`))),
+        );
       } finally {
+        unregister?.();
         duck?.closeSync();
+        await lock?.release();
       }
     },
   };

@@ -1,15 +1,19 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { tenantId as tenantIdSchema } from '../domain/fields.js';
 import { analyzeParseTree, mayMatch, type TableReference } from './analyzeSql.js';
-import { liveDataFiles } from './manifests.js';
 import { fromFileUri } from './paths.js';
+import { cachedLiveDataFiles } from './snapshotCache.js';
 import { duckTypeOf, sqlIdent, sqlString } from './tableSchema.js';
 import type { LiveDataFile } from './types.js';
 import { allTables } from './warehouseCatalog.js';
 
 export interface QueryOptions {
-  /** Only this tenant's rows are visible, whatever the SQL says. */
+  /** Only this tenant's rows are visible, whatever the SQL says. Must be a tenant id when given. */
   tenant?: string;
+  /** A result with more rows fails with `TOO_MANY_ROWS`. Default: no limit. */
+  maxRows?: number;
+  /** DuckDB's memory limit in MiB; a query needing more fails. Default: DuckDB's (80% of RAM). */
+  memoryLimitMb?: number;
 }
 
 /** The answer of a query, shaped like R2 SQL's. */
@@ -28,7 +32,7 @@ export interface QueryResult {
 }
 
 export class QueryError extends Error {
-  readonly code: 'REJECTED' | 'INVALID' | 'FAILED';
+  readonly code: 'REJECTED' | 'INVALID' | 'TOO_MANY_ROWS' | 'TIMEOUT' | 'CANCELLED' | 'FAILED';
   constructor(code: QueryError['code'], message: string) {
     super(message);
     this.name = 'QueryError';
@@ -66,16 +70,28 @@ export async function runQuery(
   sql: string,
   options: QueryOptions = {},
 ): Promise<QueryResult> {
-  if (options.tenant !== undefined && !tenantIdSchema().safeParse(options.tenant).success) {
-    throw new QueryError('INVALID', `invalid tenant id ${JSON.stringify(options.tenant)}`);
+  // Strict scoping: a tenant option that is present is a tenant id, never "all tenants".
+  if ('tenant' in options && !tenantIdSchema().safeParse(options.tenant).success) {
+    throw new QueryError(
+      'INVALID',
+      `invalid tenant ${JSON.stringify(options.tenant) ?? 'undefined'}: a tenant id is a non-empty string of letters, digits, _ . : -`,
+    );
   }
+  if (typeof sql !== 'string' || sql.trim() === '') throw new QueryError('INVALID', 'the query is empty');
+  if (sql.includes('\0')) throw new QueryError('INVALID', 'the query contains a NUL character');
   const duck = await DuckDBInstance.create(':memory:', {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
+    ...(options.memoryLimitMb ? { memory_limit: `${options.memoryLimitMb}MiB` } : {}),
   });
   const conn = await duck.connect();
   try {
-    const parsed = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`);
+    let parsed: Awaited<ReturnType<typeof conn.runAndReadAll>>;
+    try {
+      parsed = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`);
+    } catch (e) {
+      throw new QueryError('INVALID', (e as Error).message);
+    }
     const analysis = analyzeParseTree(String(parsed.getRows()[0]![0]));
     if (!analysis.ok) throw new QueryError('REJECTED', analysis.message);
 
@@ -95,7 +111,7 @@ export async function runQuery(
         // A table without tenant_id cannot be scoped to a tenant: it is empty for tenant queries.
         refs.length = 0;
       }
-      const { files } = refs.length > 0 ? await liveDataFiles(md) : { files: [] as LiveDataFile[] };
+      const { files } = refs.length > 0 ? await cachedLiveDataFiles(md) : { files: [] as LiveDataFile[] };
       const partitionNames = new Set(md['partition-specs'].flatMap((s) => s.fields.map((f) => f.name)));
       const wanted = files.filter((f) => {
         if (
@@ -157,9 +173,26 @@ export async function runQuery(
 
     let reader: Awaited<ReturnType<typeof conn.runAndReadAll>>;
     try {
-      reader = await conn.runAndReadAll(sql);
+      // With a row cap, read only up to it (and one chunk more), never the whole result.
+      reader =
+        options.maxRows !== undefined
+          ? await conn.streamAndReadUntil(sql, options.maxRows + 1)
+          : await conn.runAndReadAll(sql);
     } catch (e) {
-      throw new QueryError('INVALID', (e as Error).message);
+      const message = (e as Error).message;
+      if (/^Out of Memory Error/.test(message)) {
+        throw new QueryError(
+          'INVALID',
+          `the query needs more than its memory limit (${options.memoryLimitMb ?? 'default'} MiB, --query-memory-mb): aggregate more, filter on partition columns or add a LIMIT`,
+        );
+      }
+      throw new QueryError('INVALID', message);
+    }
+    if (options.maxRows !== undefined && reader.currentRowCount > options.maxRows) {
+      throw new QueryError(
+        'TOO_MANY_ROWS',
+        `the result has more than ${options.maxRows} rows: aggregate, filter or add a LIMIT`,
+      );
     }
     const names = reader.columnNames();
     const types = reader.columnTypes().map(String);

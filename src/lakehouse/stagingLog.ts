@@ -52,7 +52,13 @@ export class StagingLog {
       const end = text.lastIndexOf('\n') + 1;
       if (end < text.length) await truncate(path, Buffer.byteLength(text.slice(0, end)));
       const lines = text.slice(0, end).split('\n').filter(Boolean);
-      for (const l of lines) eventIds.push(String((JSON.parse(l) as { event_id?: unknown }).event_id));
+      for (const l of lines) {
+        try {
+          eventIds.push(String((JSON.parse(l) as { event_id?: unknown }).event_id));
+        } catch {
+          // A damaged line: the commit will fail on it and move it to the quarantine.
+        }
+      }
       if (lines.length === 0) await unlink(path);
       else segments.push({ id, path, records: lines.length });
     }

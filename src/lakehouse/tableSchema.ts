@@ -29,7 +29,7 @@ function lakeMeta(schema: z.ZodType): LakeFieldMeta | undefined {
 }
 
 /** Columns of a stream's staged records (`event_id`, `event_type` and the schema's fields) with DuckDB types. */
-export function sourceColumns(def: PipelineDefinition): [string, string][] {
+export function sourceColumns(def: Pick<PipelineDefinition, 'stream'>): [string, string][] {
   const shape = streams[def.stream].schema.shape as Record<string, z.ZodType>;
   const cols: [string, string][] = [
     ['event_id', 'VARCHAR'],

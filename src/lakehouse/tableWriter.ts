@@ -1,11 +1,15 @@
-import type { DuckDBInstance } from '@duckdb/node-api';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { PipelineDefinition } from '../pipelines/types.js';
-import { commitWithRetry } from './commitSnapshot.js';
+import { commitSnapshot, commitWithRetry } from './commitSnapshot.js';
 import { liveDataFiles, readManifestList } from './manifests.js';
 import { fromFileUri, type TablePaths, tablePaths } from './paths.js';
+import { isolateBadLines, quarantineLines, readSegmentLines } from './quarantine.js';
 import { createSerializer } from './serialize.js';
 import { type Segment, StagingLog } from './stagingLog.js';
-import { commitMetadata, loadTable, newTableMetadata } from './tableMetadata.js';
+import { commitMetadata, type LoadedTable, loadTable, newTableMetadata } from './tableMetadata.js';
 import { deriveTableSchema, sourceRelation, sqlString, transformOver } from './tableSchema.js';
 import { FILTERED_RECORDS_PROPERTY, STAGING_WATERMARK_PROPERTY } from './types.js';
 import { writeDataFiles } from './writeDataFiles.js';
@@ -86,7 +90,8 @@ export class TableWriter {
       for (const id of eventIds) this.#eventIds.add(id);
       if (this.#dedupeColumn) await this.#loadCommittedIds(loaded.metadata);
     }
-    await this.flush();
+    // Staged data never stops a start: what cannot be committed now stays staged (or is quarantined).
+    await this.flush().catch((e) => this.#opts.onError(e, `commit of ${this.paths.table} at start`));
   }
 
   async #loadCommittedIds(metadata: Parameters<typeof liveDataFiles>[0]): Promise<void> {
@@ -140,6 +145,11 @@ export class TableWriter {
     });
   }
 
+  /** Runs `fn` between two commits of this table (maintenance: compaction, expiration). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#commitLock(fn);
+  }
+
   /** Closes the active segment and commits every closed segment to the Iceberg table. */
   flush(): Promise<void> {
     return this.#commitLock(async () => {
@@ -147,33 +157,99 @@ export class TableWriter {
       if (seg) this.#closed.push(seg);
       if (this.#closed.length === 0) return;
       const segments = [...this.#closed];
-      await this.#fold(segments);
+      try {
+        await this.#fold(segments);
+      } catch (e) {
+        // A commit that fails because of some records must not block the table: move them
+        // to the quarantine and commit the rest. A failure no record explains is rethrown.
+        if (!(await this.#quarantine(segments))) throw e;
+        await this.#fold(segments);
+      }
       await this.#log.remove(segments);
       this.#closed = this.#closed.filter((s) => !segments.includes(s));
     });
+  }
+
+  /** Runs the transform over staged files and writes Parquet files under `dataDir`. */
+  async #writeFiles(conn: DuckDBConnection, staged: string[], base: LoadedTable, dataDir: string) {
+    await conn.run("SET TimeZone = 'UTC'");
+    await conn.run(
+      `CREATE OR REPLACE TEMP VIEW source AS SELECT * FROM ${sourceRelation(this.definition, staged)}`,
+    );
+    const md = base.metadata;
+    const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
+    const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
+    return writeDataFiles(conn, { relation: transformOver(this.definition), dataDir, fields, spec });
+  }
+
+  /**
+   * A dry run of a commit of `lines` into a scratch directory (data files, manifest, manifest
+   * list, metadata): the error message if it fails, undefined if these lines can be committed.
+   */
+  async #probe(lines: string[]): Promise<string | undefined> {
+    const dir = join(this.paths.stagingDir, `.probe-${randomUUID()}`);
+    const conn = await this.#opts.duck.connect();
+    try {
+      await mkdir(join(dir, 'metadata'), { recursive: true });
+      const file = join(dir, 'records.ndjson');
+      await writeFile(file, lines.map((l) => `${l}\n`).join(''));
+      const base = (await loadTable(this.paths))!;
+      const scratch = { ...this.paths, dataDir: join(dir, 'data'), metadataDir: join(dir, 'metadata') };
+      const files = await this.#writeFiles(conn, [file], base, scratch.dataDir);
+      await commitSnapshot(scratch, base, {
+        operation: 'append',
+        keepManifests: [],
+        entries: files.map((f) => ({ status: 1 as const, file: f })),
+      });
+      return undefined;
+    } catch (e) {
+      return (e as Error).message ?? String(e);
+    } finally {
+      conn.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Isolates the staged records that cannot be committed into the quarantine; true if there were any. */
+  async #quarantine(segments: Segment[]): Promise<boolean> {
+    // A control: if even no records cannot be committed, the failure is not the records' fault.
+    if ((await this.#probe([])) !== undefined) return false;
+    const staged = await readSegmentLines(segments);
+    const bad = await isolateBadLines(
+      staged.map((s) => s.line),
+      (lines) => this.#probe(lines),
+    );
+    if (bad.length === 0) return false;
+    const dir = join(dirname(dirname(this.paths.stagingDir)), '_quarantine', basename(this.paths.stagingDir));
+    await quarantineLines(dir, staged, bad);
+    for (const b of bad) {
+      try {
+        // A corrected record sent again with the same event_id must not be dropped as a duplicate.
+        this.#eventIds.delete(String((JSON.parse(b.line) as { event_id?: unknown }).event_id));
+      } catch {
+        // not JSON: it had no event id to forget
+      }
+    }
+    this.#opts.onError(
+      new Error(
+        `${bad.length} staged record(s) could not be committed and were quarantined in ${dir}: ${bad[0]!.error}`,
+      ),
+      `commit of ${this.paths.table}`,
+    );
+    return true;
   }
 
   async #fold(segments: Segment[]): Promise<void> {
     const watermark = Math.max(...segments.map((s) => s.id));
     const conn = await this.#opts.duck.connect();
     try {
-      await conn.run("SET TimeZone = 'UTC'");
-      await conn.run(
-        `CREATE OR REPLACE TEMP VIEW source AS SELECT * FROM ${sourceRelation(
-          this.definition,
-          segments.map((s) => s.path),
-        )}`,
+      const base = (await loadTable(this.paths))!;
+      const files = await this.#writeFiles(
+        conn,
+        segments.map((s) => s.path),
+        base,
+        this.paths.dataDir,
       );
-      const base = await loadTable(this.paths);
-      const md = base!.metadata;
-      const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
-      const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
-      const files = await writeDataFiles(conn, {
-        relation: transformOver(this.definition),
-        dataDir: this.paths.dataDir,
-        fields,
-        spec,
-      });
       const staged = segments.reduce((n, s) => n + s.records, 0);
       const filtered = staged - files.reduce((n, f) => n + f.recordCount, 0);
       // The transform kept nothing and dropped nothing (empty segments): deleting them is enough.

@@ -1,6 +1,8 @@
 import { validate as uuidValidate } from 'uuid';
 import { z } from 'zod';
 import { type StreamName, streams } from '../domain/catalog.js';
+import { checkWritable } from './checkWritable.js';
+import { sourceColumns } from './tableSchema.js';
 
 /** Why a record was refused: Cloudflare's user-error reasons, plus our own for values. */
 export type RecordErrorReason =
@@ -27,11 +29,11 @@ const envelopeFields = {
   event_type: z.string({ error: 'is required (a string)' }).min(1, 'must not be empty').max(100),
 };
 
-const schemas = new Map<StreamName, z.ZodObject>();
-function schemaOf(stream: StreamName): z.ZodObject {
+const schemas = new Map<StreamName, { schema: z.ZodObject; columns: [string, string][] }>();
+function schemaOf(stream: StreamName): { schema: z.ZodObject; columns: [string, string][] } {
   let s = schemas.get(stream);
   if (!s) {
-    s = streams[stream].schema.extend(envelopeFields);
+    s = { schema: streams[stream].schema.extend(envelopeFields), columns: sourceColumns({ stream }) };
     schemas.set(stream, s);
   }
   return s;
@@ -55,10 +57,13 @@ export interface CheckedRecords {
 }
 
 /**
- * Checks each record of an ingest request against the stream's schema plus the
- * `event_id`/`event_type` every lake record carries; returns the normalized valid records
- * and, for each invalid one, errors naming its index, field and reason. With
- * `stripUnknown`, fields the stream does not have are removed instead of being errors.
+ * Checks each record of an ingest request, before it is acknowledged, for everything the
+ * lake needs: the stream's schema plus the `event_id`/`event_type` every lake record
+ * carries, and what the Parquet/Iceberg writer needs (valid Unicode, timestamps and
+ * decimals within range), so an acknowledged record never wedges its table. Returns the
+ * normalized valid records and, for each invalid one, errors naming its index, field and
+ * reason. With `stripUnknown`, fields the stream does not have are removed instead of
+ * being errors.
  */
 export function checkRecords(
   stream: StreamName,
@@ -70,7 +75,7 @@ export function checkRecords(
     out.bodyError = { index: -1, field: '', message: 'the body must be a JSON array of records' };
     return out;
   }
-  const schema = schemaOf(stream);
+  const { schema, columns } = schemaOf(stream);
   const known = Object.keys(schema.shape);
   body.forEach((item, index) => {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
@@ -90,7 +95,14 @@ export function checkRecords(
       : item;
     const parsed = schema.safeParse(input);
     if (parsed.success) {
-      out.records.push(parsed.data as Record<string, unknown>);
+      const record = parsed.data as Record<string, unknown>;
+      const unwritable = checkWritable(record, columns);
+      if (unwritable.length === 0) {
+        out.records.push(record);
+        return;
+      }
+      out.failed.add(index);
+      for (const f of unwritable) out.errors.push({ index, ...f, reason: 'invalid_value' });
       return;
     }
     out.failed.add(index);
@@ -127,4 +139,17 @@ export function validateRecords(
   const r = checkRecords(stream, body);
   if (r.bodyError) return { ok: false, errors: [r.bodyError] };
   return r.errors.length > 0 ? { ok: false, errors: r.errors } : { ok: true, records: r.records };
+}
+
+/** The outcome of {@link checkRecord}: the normalized record, or what is wrong with it. */
+export type RecordCheck =
+  | { ok: true; record: Record<string, unknown> }
+  | { ok: false; failures: { field: string; message: string }[] };
+
+/** {@link checkRecords} for one record. */
+export function checkRecord(stream: StreamName, item: unknown): RecordCheck {
+  const r = checkRecords(stream, [item]);
+  const record = r.records[0];
+  if (record) return { ok: true, record };
+  return { ok: false, failures: r.errors.map(({ field, message }) => ({ field, message })) };
 }

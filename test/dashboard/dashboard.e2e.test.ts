@@ -66,6 +66,7 @@ beforeAll(async () => {
   await until('the lake commit', async () => {
     const r = await fetch(`${url}/sql`, {
       method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify({ query: 'SELECT COUNT(*) AS n FROM orders' }),
     });
     const j = (await r.json()) as { result?: { rows: { n: number }[] } };
@@ -104,6 +105,24 @@ describe('dashboard', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('LAKEHOUSE_DASHBOARD_TOKEN');
     expect((await fetch(`${url}/dashboard/api/state`)).status).toBe(401);
+  });
+
+  it('refuses a cross-origin POST to Replay (CSRF) and leaves the parked events alone', async () => {
+    expect((await ordersStatus()).parked).toBe(5);
+    const replay = (headers: Record<string, string>) =>
+      fetch(`${url}/dashboard/api/replay?token=${TOKEN}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', ...headers },
+        body: '{}',
+      });
+    const fromOtherSite = await replay({ origin: 'http://evil.example' });
+    expect(fromOtherSite.status).toBe(403);
+    expect(await fromOtherSite.json()).toEqual({
+      success: false,
+      errors: [{ message: 'cross-origin request from http://evil.example refused' }],
+    });
+    expect((await replay({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await ordersStatus()).parked).toBe(5);
   });
 
   it('shows the numbers of lakehouse status, replays a parked batch and runs SQL', async () => {

@@ -1,46 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runQuery } from '../../src/lakehouse/query.js';
-import { CLI } from '../support/cli.js';
+import { kill9, killAll, serve } from './processes.js';
 import { order, postJson, TENANT_A, tempWarehouse, until } from './support.js';
 
-const children = new Set<ChildProcess>();
-
-/** Starts `lakehouse serve` as a child process and waits for its "listening" line. */
-async function serve(warehouse: string, args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--warehouse', warehouse, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LAKEHOUSE_SINK_TOKEN: '' },
-  });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d) => {
-    err += d;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (d) => {
-      out += d;
-      const m = /"listening":"([^"]+)"/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
-  return { child, url };
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
 afterEach(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) await kill9(c);
-  children.clear();
+  await killAll();
 });
 
 const count = async (warehouse: string) =>

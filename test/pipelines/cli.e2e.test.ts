@@ -224,7 +224,7 @@ describe('pipelines endpoints', () => {
 });
 
 describe('plan --offline', () => {
-  it('writes the schema and SQL files and prints the requests (with each transform\'s filter) without reading the account', async () => {
+  it("writes the schema and SQL files and prints the requests (with each transform's filter) without reading the account", async () => {
     const out = mkdtempSync(join(tmpdir(), 'plan-'));
     const r = await runCli(['pipelines', 'plan', '--offline', '--out', out, '--json']);
     expect(r.code).toBe(0);

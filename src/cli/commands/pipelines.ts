@@ -161,7 +161,9 @@ export function pipelinesCommand(program: Command, ctx: () => CliContext): void 
       }
       for (const c of d.changes) process.stdout.write(`${changeLine(c)}\n`);
       for (const x of d.plans.filter((p) => p.filter)) {
-        process.stdout.write(`# ${x.pipeline} FILTER: records not matching \`${x.filter}\` are dropped, never reach the table\n`);
+        process.stdout.write(
+          `# ${x.pipeline} FILTER: records not matching \`${x.filter}\` are dropped, never reach the table\n`,
+        );
       }
       if (d.changes.some((c) => c.action === 'drift')) {
         process.stdout.write(

@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { QueryError, runQuery } from '../../lakehouse/query.js';
-import { EXIT } from '../context.js';
+import { EXIT, positiveInt } from '../context.js';
 import { formatTable, toCsv } from '../table.js';
 
 interface QueryCliOptions {
@@ -11,6 +11,7 @@ interface QueryCliOptions {
   tenant?: string;
   explain?: boolean;
   warehouse?: string;
+  maxRows: number;
 }
 
 /** Prints a result as a table, CSV, or the R2 SQL JSON shape (also used by `query --remote`). */
@@ -43,6 +44,7 @@ export function queryCommand(program: Command): void {
     .option('--json', 'print {"success","errors","result":{schema,rows,metrics}} like R2 SQL')
     .option('--csv', 'print CSV with a header line')
     .option('--tenant <id>', "only this tenant's rows are visible")
+    .option('--max-rows <n>', 'largest result; more rows is an error', positiveInt('--max-rows'), 10_000)
     .option('--explain', 'print which files each table reads (pruned by partition values)')
     .option('--remote', 'run on Cloudflare through Basin SQL (qualify tables: lakehouse.orders)')
     .option(
@@ -54,11 +56,17 @@ export function queryCommand(program: Command): void {
         const { remoteQueryCommand } = await import('./remoteQuery.js');
         return remoteQueryCommand(sql, opts);
       }
+      if (opts.tenant !== undefined && opts.tenant.trim() === '') {
+        throw new InvalidArgumentError(
+          '--tenant must be a tenant id; it is empty (omit it to query every tenant)',
+        );
+      }
       try {
         const r = await runQuery(
           resolveWarehouse(opts.warehouse),
           sql,
-          opts.tenant ? { tenant: opts.tenant } : {},
+          // --tenant "" is an error (strict scoping), not "every tenant".
+          { ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}), maxRows: opts.maxRows },
         );
         if (opts.explain) {
           for (const p of r.plan) {

@@ -1,10 +1,10 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { envConfig } from '../../config.js';
 import { createDashboard } from '../../dashboard/routes.js';
 import { resolveServeOptions, resolveWarehouse } from '../../lakehouse/options.js';
 import { createLakehouseServer } from '../../lakehouse/server.js';
 import { pipelines } from '../../pipelines/definitions.js';
-import { positiveInt } from '../context.js';
+import { parseDuration, positiveInt } from '../context.js';
 
 interface ServeCliOptions {
   host: string;
@@ -16,6 +16,10 @@ interface ServeCliOptions {
   dedupe: boolean;
   likeCloudflare?: boolean;
   dashboard: boolean;
+  allowedHost: string[];
+  maxRows: number;
+  queryTimeout: string;
+  queryMemoryMb: number;
 }
 
 export function serveCommand(program: Command): void {
@@ -50,6 +54,20 @@ export function serveCommand(program: Command): void {
         'answered 200 and dropped (counted as user errors in GET /stats), unknown fields stripped',
     )
     .option(
+      '--allowed-host <name>',
+      "a Host header to answer besides this machine's addresses (repeatable; others are refused)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--max-rows <n>', 'largest /sql result; more rows is an error', positiveInt('--max-rows'), 10_000)
+    .option('--query-timeout <duration>', '/sql queries are cancelled after this long (e.g. 30s, 2m)', '30s')
+    .option(
+      '--query-memory-mb <n>',
+      'memory of each /sql query process (DuckDB limit, and as much again for its heap)',
+      positiveInt('--query-memory-mb'),
+      1024,
+    )
+    .option(
       '--no-dashboard',
       'do not serve the dashboard at /dashboard (it reads DATABASE_URL / LAKEHOUSE_DB_SCHEMA)',
     )
@@ -61,7 +79,9 @@ export function serveCommand(program: Command): void {
         '  GET  /stats             per table: records received, user errors, records dropped by the transform\n' +
         '  GET  /catalog/v1/...    Iceberg REST catalog (read-only)\n' +
         '  GET  /dashboard         delivery, parked events, lake tables, SQL (LAKEHOUSE_DASHBOARD_TOKEN)\n' +
-        'Set LAKEHOUSE_SINK_TOKEN to require "Authorization: Bearer <token>" on ingest.',
+        'Set LAKEHOUSE_SINK_TOKEN to require "Authorization: Bearer <token>" on ingest, and\n' +
+        'LAKEHOUSE_DASHBOARD_TOKEN on /sql, /catalog and /dashboard. Both are required with a\n' +
+        'non-loopback --host. Requests with another Host header, and cross-origin POSTs, are refused.',
     )
     .action(async (opts: ServeCliOptions) => {
       const o = resolveServeOptions({
@@ -82,11 +102,16 @@ export function serveCommand(program: Command): void {
             host: o.host,
           })
         : undefined;
+      const timeoutMs = parseDuration(opts.queryTimeout) * 1000;
+      if (!(timeoutMs > 0)) throw new InvalidArgumentError('--query-timeout must be longer than 0s');
       const server = createLakehouseServer({
         ...o,
         warehouse,
         pipelines: Object.values(pipelines),
         token: process.env.LAKEHOUSE_SINK_TOKEN || undefined,
+        accessToken: process.env.LAKEHOUSE_DASHBOARD_TOKEN || undefined,
+        allowedHosts: opts.allowedHost,
+        queries: { maxRows: opts.maxRows, timeoutMs, memoryMb: opts.queryMemoryMb },
         dedupe: opts.dedupe,
         likeCloudflare: opts.likeCloudflare === true,
         routes: dashboard?.routes,
@@ -102,6 +127,14 @@ export function serveCommand(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      // Whatever runs, the process ends within 10 s of the signal: acknowledged records are
+      // durable in the staging log, so a commit cut short is finished at the next start.
+      setTimeout(() => {
+        process.stderr.write(
+          'lakehouse: stop took over 9 s; exiting (staged records are committed at the next start)\n',
+        );
+        process.exit(1);
+      }, 9000).unref();
       await server.stop();
       await dashboard?.close();
     });
