@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LakehouseError } from '../errors.js';
 import { syncDir } from './fsutil.js';
 
 export interface Segment {
@@ -11,6 +12,21 @@ export interface Segment {
 
 const SEGMENT = /^(\d{12})\.ndjson$/;
 const segmentName = (id: number) => `${String(id).padStart(12, '0')}.ndjson`;
+
+/** Parses a complete staged line; a corrupt one stops recovery with where it is and what to do. */
+function parseStagedLine(line: string, path: string, n: number): { event_id?: unknown } {
+  try {
+    return JSON.parse(line) as { event_id?: unknown };
+  } catch (e) {
+    throw new LakehouseError(
+      'CONFIG',
+      `corrupt staging record at ${path} line ${n} (${(e as Error).message}); the lake cannot start ` +
+        'until it is repaired or removed from that file. The event it held is still in the outbox: ' +
+        'it stays in the outbox until `lakehouse prune` removes it',
+      { cause: e },
+    );
+  }
+}
 
 /**
  * The durable ingest log of one table: NDJSON segments with increasing ids. A request is
@@ -52,7 +68,9 @@ export class StagingLog {
       const end = text.lastIndexOf('\n') + 1;
       if (end < text.length) await truncate(path, Buffer.byteLength(text.slice(0, end)));
       const lines = text.slice(0, end).split('\n').filter(Boolean);
-      for (const l of lines) eventIds.push(String((JSON.parse(l) as { event_id?: unknown }).event_id));
+      lines.forEach((l, i) => {
+        eventIds.push(String(parseStagedLine(l, path, i + 1).event_id));
+      });
       if (lines.length === 0) await unlink(path);
       else segments.push({ id, path, records: lines.length });
     }
