@@ -39,6 +39,7 @@ const COMMANDS: [names: string[], register: Register][] = [
   [['demo'], async (p, c) => (await import('./commands/demo.js')).demoCommand(p, c)],
   [['backfill'], async (p, c) => (await import('./commands/backfill.js')).backfillCommand(p, c)],
   [['doctor'], async (p, c) => (await import('./commands/doctor.js')).doctorCommand(p, c)],
+  [['parked'], async (p, c) => (await import('./commands/parked.js')).parkedCommand(p, c)],
 ];
 
 /** The version in package.json (two levels up from dist/cli or src/cli). */
