@@ -62,6 +62,24 @@ export interface BackfillSummary extends Omit<BackfillProgress, 'total'> {
 // pg returns numeric and bigint as strings (exactness); the stream schemas take numbers.
 const NUMERIC_TYPES = new Set([20, 1700]);
 
+const COUNT_PREFIX = 'SELECT count(*) AS n FROM (';
+
+/**
+ * Runs the user's SELECT for the first time (counting its rows): a PostgreSQL error here is
+ * a mistake in `--sql`, reported as such with the position in the user's text.
+ */
+async function countSourceRows(reader: pg.PoolClient, sql: string) {
+  try {
+    return await reader.query<{ n: string }>(`${COUNT_PREFIX}${sql}) AS backfill_source`);
+  } catch (e) {
+    const pgErr = e as Error & { code?: string; position?: string };
+    if (!pgErr.code || !/^(42|22|0A)/.test(pgErr.code)) throw e;
+    const at = Number(pgErr.position) - COUNT_PREFIX.length;
+    const where = at > 0 && at <= sql.length ? ` at character ${at} ("${sql.slice(at - 1, at + 19)}")` : '';
+    throw new LakehouseError('CONFIG', `--sql is not a valid query: ${pgErr.message}${where}`, { cause: e });
+  }
+}
+
 /**
  * Loads history from production tables into the outbox. Reads with a server-side cursor in
  * a READ ONLY transaction (constant memory, one consistent snapshot for the whole run) and
@@ -83,9 +101,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
   const reader = await o.pool.connect();
   const p: BackfillProgress = { total: 0, read: 0, written: 0, duplicates: 0, rejected: 0 };
   try {
-    const counted = await reader.query<{ n: string }>(
-      `SELECT count(*) AS n FROM (${sql}) AS backfill_source`,
-    );
+    const counted = await countSourceRows(reader, sql);
     p.total = Number(counted.rows[0]?.n ?? 0);
     o.onProgress?.({ ...p });
     await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

@@ -1,7 +1,28 @@
 import { InvalidArgumentError } from 'commander';
 import pg from 'pg';
-import { type EnvConfig, envConfig } from '../config.js';
-import { isLakehouseError } from '../errors.js';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_DB_SCHEMA,
+  DEFAULT_REDIS_URL,
+  type EnvConfig,
+  envConfig,
+} from '../config.js';
+import { LakehouseError } from '../errors.js';
+import { printError } from './errors.js';
+
+export { EXIT } from './errors.js';
+
+/** Fails fast on a URL that is not one of `protocols` (pg and ioredis would guess a host from garbage). */
+function checkUrl(name: string, value: string, protocols: string[], example: string): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (!protocol || !protocols.includes(protocol))
+    throw new LakehouseError('CONFIG', `${name} "${value}" is not a valid URL: expected ${example}`);
+}
 
 /** Per-command resources, created lazily and closed once. */
 export class CliContext {
@@ -14,6 +35,18 @@ export class CliContext {
   }
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.config = envConfig(env);
+    checkUrl(
+      'DATABASE_URL',
+      this.config.databaseUrl,
+      ['postgres:', 'postgresql:', 'socket:'],
+      'postgres://user[:password]@host[:port]/database',
+    );
+    checkUrl(
+      'REDIS_URL',
+      this.config.redisUrl,
+      ['redis:', 'rediss:'],
+      'redis://[:password@]host[:port][/db]',
+    );
   }
   get pool(): pg.Pool {
     if (!this.#pool) {
@@ -29,32 +62,29 @@ export class CliContext {
   }
 }
 
-/** Exit codes: 0 ok, 1 rejected input or failed operation, 2 usage or configuration error. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-/** Prints an error the way every command does and returns its exit code. */
-export function reportError(e: unknown): number {
-  if (isLakehouseError(e)) {
-    process.stderr.write(`lakehouse: ${e.message}\n`);
-    return e.code === 'CONFIG' ? EXIT.usage : EXIT.failed;
-  }
-  const err = e as NodeJS.ErrnoException;
-  if (err?.code === 'ECONNREFUSED') {
-    process.stderr.write(
-      `lakehouse: cannot connect (${err.message}); is the service running? See DATABASE_URL / REDIS_URL.\n`,
-    );
-    return EXIT.failed;
-  }
-  process.stderr.write(`lakehouse: ${err?.stack ?? String(e)}\n`);
-  return EXIT.failed;
+/** Prints an error the way every command does (one line with a hint, no stack) and returns its exit code. */
+export function reportError(e: unknown, env: NodeJS.ProcessEnv = process.env): number {
+  return printError(e, {
+    databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
+    redisUrl: env.REDIS_URL || DEFAULT_REDIS_URL,
+    schema: env.LAKEHOUSE_DB_SCHEMA || DEFAULT_DB_SCHEMA,
+  });
 }
 
-/** Parses a duration such as `30s`, `15m`, `12h`, `7d` into seconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/.exec(text.trim());
-  if (!m)
-    throw new InvalidArgumentError(`invalid duration "${text}": use a number with s, m, h, d or w (e.g. 7d)`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[(m[2] ?? 's') as 's'];
+/**
+ * Parses a duration such as `45s`, `30m`, `12h`, `7d` or `4w` into seconds. The unit is
+ * required: a bare `7` (seconds? days?) is a usage error rather than a guess.
+ */
+export function parseDuration(text: string, option = 'duration'): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim());
+  if (!m) {
+    const bare = /^\d+(?:\.\d+)?$/.test(text.trim());
+    throw new InvalidArgumentError(
+      `${option}: ${bare ? `"${text}" has no unit` : `invalid duration "${text}"`}; ` +
+        `use a number with s, m, h, d or w (e.g. ${bare ? `${text.trim()}d for days` : '7d'})`,
+    );
+  }
+  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as 's'];
   return Number(m[1]) * unit;
 }
 

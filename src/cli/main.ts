@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CliContext, EXIT, reportError } from './context.js';
 
@@ -41,7 +42,17 @@ const COMMANDS: [names: string[], register: Register][] = [
   ],
   [['demo'], async (p, c) => (await import('./commands/demo.js')).demoCommand(p, c)],
   [['backfill'], async (p, c) => (await import('./commands/backfill.js')).backfillCommand(p, c)],
+  [['doctor'], async (p, c) => (await import('./commands/doctor.js')).doctorCommand(p, c)],
+  [['parked'], async (p, c) => (await import('./commands/parked.js')).parkedCommand(p, c)],
 ];
+
+/** The version in package.json (two levels up from dist/cli or src/cli). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 /** Builds the `lakehouse` program for `argv`. Commands get their resources from one lazily created context. */
 export async function buildProgram(
@@ -59,6 +70,7 @@ export async function buildProgram(
         'relay to Cloudflare Pipelines, and a local Iceberg data platform.\n\n' +
         'Configuration: DATABASE_URL, REDIS_URL, LAKEHOUSE_DB_SCHEMA (see README).',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   const name = argv[2];

@@ -3,15 +3,15 @@ import { assertSchemaName } from '../config.js';
 import { ident } from '../outbox/executor.js';
 
 /**
- * The simulated Company Manager's own business tables, in `<outbox schema>_demo`. They
+ * The simulated Company Manager's own business tables, in `<outbox schema>_app`. They
  * stand for the production tables a real application writes next to its events: every
  * write to them happens in the same transaction as the outbox emit.
  */
 export function demoSchemaName(outboxSchema: string): string {
-  return assertSchemaName(`${outboxSchema}_demo`.slice(0, 63));
+  return assertSchemaName(`${outboxSchema.slice(0, 59)}_app`);
 }
 
-/** Creates (or empties) the demo business tables. Idempotent. */
+/** Creates the demo business tables and the `world` table describing the demo's world. Idempotent. */
 export async function createBusinessTables(db: pg.Pool, outboxSchema: string): Promise<string> {
   const name = demoSchemaName(outboxSchema);
   const s = ident(name);
@@ -39,6 +39,10 @@ export async function createBusinessTables(db: pg.Pool, outboxSchema: string): P
     CREATE TABLE IF NOT EXISTS ${s}.api_requests (
       request_id text PRIMARY KEY, tenant_id text NOT NULL, route text NOT NULL, status_code int NOT NULL,
       called_at timestamptz NOT NULL);
+    CREATE TABLE IF NOT EXISTS ${s}.world (
+      id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), world_id uuid NOT NULL, tenants int NOT NULL,
+      start date NOT NULL, days int NOT NULL, runs int NOT NULL DEFAULT 0, history_loaded_at timestamptz,
+      created_at timestamptz NOT NULL DEFAULT now());
   `);
   return assertSchemaName(name);
 }

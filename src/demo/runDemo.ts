@@ -1,34 +1,39 @@
 import pg from 'pg';
 import pino from 'pino';
 import { createLakehouseServer, type LakehouseServer } from '../lakehouse/server.js';
-import { migrate } from '../outbox/migrate.js';
 import { createOutbox } from '../outbox/outbox.js';
-import type { OutboxStatus } from '../outbox/status.js';
 import { pipelines } from '../pipelines/definitions.js';
 import { createHttpSink } from '../pipelines/httpSink.js';
 import { createRelay } from '../relay/relay.js';
 import { localExecutor, runReport } from '../reports/runReport.js';
-import { createBusinessTables } from './businessSchema.js';
+import { markHistoryLoaded } from './demoWorld.js';
+import { liveLoad, loadHistory } from './load.js';
+import { prepareDemo } from './prepareDemo.js';
+import { type DemoProgress, startProgress } from './progress.js';
 import { demoQueries } from './queries.js';
-import { createSimulator, type Simulator } from './simulator.js';
-import { buildWorld, seedWorld, type Tenant } from './world.js';
+import { createRng } from './random.js';
+import { createSimulator } from './simulator.js';
+import { buildWorld, seedWorld } from './world.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
   databaseUrl: string;
   redisUrl: string;
-  /** Outbox schema. */
+  /** Outbox schema of the demo (its queue is named after it). */
   schema: string;
+  /** Warehouse directory of the demo. */
   warehouse: string;
+  /** Drop the demo world (schemas and warehouse) and start afresh, instead of continuing it. */
+  reset?: boolean;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8787 (0 = any free port). */
   port?: number;
-  /** Simulated tenants. Default 5. */
+  /** Simulated tenants of a new world. Default 5. */
   tenants?: number;
-  /** Days of history. Default 90. */
+  /** Days of history of a new world. Default 90. */
   days?: number;
-  /** First day of the history (ISO date). Default 2026-01-01, so the plan's Jan/Feb 2026 queries have data. */
+  /** First day of the history of a new world (ISO date). Default 2026-01-01, so the plan's Jan/Feb 2026 queries have data. */
   start?: string;
   /** Business operations per second in the live phase. Default 20. */
   rate?: number;
@@ -38,6 +43,8 @@ export interface DemoOptions {
   likeCloudflare?: boolean;
   /** Stay up (server and relay) after the results until the signal aborts. */
   keepRunning?: boolean;
+  /** Called once the world is known (fresh or continued), before any event is written. */
+  onStart?: (run: DemoRunInfo) => void;
   /** Called with the results before a `keepRunning` wait. */
   onResults?: (result: DemoResult) => void;
   /** Mounts extra routes (the dashboard) on the lakehouse server. */
@@ -60,8 +67,25 @@ export interface DemoQueryResult {
   rows: Record<string, unknown>[];
 }
 
-export interface DemoResult {
+/** Which world a run works on. */
+export interface DemoRunInfo {
+  schema: string;
+  warehouse: string;
+  /** Number of this run of the world (1 for a fresh start). */
+  run: number;
+  /** True when this run continued an existing world (its history was not loaded again). */
+  continued: boolean;
+  /** Why the world was started afresh, when it was. */
+  freshBecause?: string;
+  tenants: number;
+  start: string;
+  days: number;
+}
+
+export interface DemoResult extends DemoRunInfo {
+  /** Events written by this run. */
   emitted: number;
+  /** Events delivered in this world, all runs together. */
   delivered: number;
   pending: number;
   queries: DemoQueryResult[];
@@ -71,176 +95,121 @@ export interface DemoResult {
   aborted: boolean;
 }
 
-const DAY = 86_400_000;
+const WORLD_SEED = 42;
 
-/** Runs `worker` over items with at most `concurrency` at once; stops early when aborted. */
-async function pool<T>(
-  items: T[],
-  concurrency: number,
-  signal: AbortSignal,
-  worker: (t: T) => Promise<void>,
-) {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (i < items.length && !signal.aborted) await worker(items[i++]!);
-    }),
-  );
+/** Waits until the relay delivered every event (or five minutes passed). */
+async function drain(progress: DemoProgress, signal: AbortSignal) {
+  const deadline = Date.now() + 300_000;
+  while (!signal.aborted) {
+    await progress.report();
+    if (progress.last.pending === 0 && progress.last.inFlight === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`relay did not drain within 5 minutes (${progress.last.pending} pending)`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
-type Op = (t: Tenant, when: Date) => Promise<void>;
-
-/** The history: every tenant's business day by day, with a monthly trend per tenant. */
-function historyPlan(sim: Simulator, tenants: Tenant[], start: Date, days: number, rng: () => number) {
-  const ops: { op: Op; t: Tenant; when: Date }[] = [];
-  const rand = (day: Date) => new Date(day.getTime() + Math.floor(rng() * DAY));
-  for (let d = 0; d < days; d++) {
-    const day = new Date(start.getTime() + d * DAY);
-    const monthsIn =
-      (day.getUTCFullYear() - start.getUTCFullYear()) * 12 + day.getUTCMonth() - start.getUTCMonth();
-    for (const t of tenants) {
-      const orders = Math.max(
-        1,
-        Math.round(t.ordersPerDay * t.monthlyTrend ** monthsIn * (0.8 + rng() * 0.4)),
-      );
-      for (let k = 0; k < orders; k++) ops.push({ op: sim.orderLifecycle, t, when: rand(day) });
-      if (d % 3 === 0) for (let k = 0; k < 3; k++) ops.push({ op: sim.priceChange, t, when: rand(day) });
-      for (let k = 0; k < 4; k++) ops.push({ op: sim.session, t, when: rand(day) });
-      for (let k = 0; k < 3; k++) ops.push({ op: sim.apiCall, t, when: rand(day) });
-      ops.push({ op: sim.agentDecision, t, when: rand(day) });
-      for (let k = 0; k < 2; k++) ops.push({ op: sim.prestashopSync, t, when: rand(day) });
-    }
+/** The local lakehouse server and a relay delivering into it. */
+async function startPlatform(o: DemoOptions) {
+  const server = createLakehouseServer({
+    warehouse: o.warehouse,
+    pipelines: Object.values(pipelines),
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 8787,
+    routes: o.extraRoutes,
+    likeCloudflare: o.likeCloudflare,
+    command: 'demo',
+    // Off localhost the server requires both tokens (it refuses to start without them).
+    token: process.env.LAKEHOUSE_SINK_TOKEN || undefined,
+    accessToken: process.env.LAKEHOUSE_DASHBOARD_TOKEN || undefined,
+    onError: (e, what) => o.progress.write(`\nlakehouse: ${what}: ${String(e)}\n`),
+  });
+  await server.start();
+  const relay = createRelay({
+    databaseUrl: o.databaseUrl,
+    redisUrl: o.redisUrl,
+    schema: o.schema,
+    concurrency: 8,
+    sink: createHttpSink({ url: `${server.url}/ingest/{stream}` }),
+    logger: pino({ level: process.env.LAKEHOUSE_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+  });
+  try {
+    await relay.start();
+  } catch (e) {
+    await server.stop();
+    throw e;
   }
-  return ops;
-}
-
-function totals(status: OutboxStatus) {
-  let pending = 0;
-  let delivered = 0;
-  let inFlight = 0;
-  let lag = 0;
-  for (const s of status.streams) {
-    pending += s.pending;
-    delivered += s.delivered;
-    inFlight += s.inFlight;
-    lag = Math.max(lag, s.oldestPendingAgeSeconds);
-  }
-  return { pending, delivered, inFlight, lag };
+  return { server, relay };
 }
 
 /**
- * The whole data platform in one process: migrates, serves the local lakehouse, runs the
- * relay into it, simulates Company Manager (history, then live), waits until everything is
- * delivered and committed, and runs the plan's analytics queries.
+ * The whole data platform in one process: prepares its own world (refusing data it did not
+ * write), serves the local lakehouse, runs the relay into it, simulates Company Manager
+ * (the history on a fresh start, then live), waits until everything is delivered and
+ * committed, and runs the plan's analytics queries. A second run continues the same world.
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const { signal } = o;
-  await migrate(o.databaseUrl, { schema: o.schema });
   const db = new pg.Pool({ connectionString: o.databaseUrl, max: 20 });
   db.on('error', () => {});
   let server: LakehouseServer | undefined;
   let relay: ReturnType<typeof createRelay> | undefined;
-  let ticker: NodeJS.Timeout | undefined;
+  let progress: DemoProgress | undefined;
   try {
-    const demoSchema = await createBusinessTables(db, o.schema);
-    server = createLakehouseServer({
-      warehouse: o.warehouse,
-      pipelines: Object.values(pipelines),
-      host: o.host ?? '127.0.0.1',
-      port: o.port ?? 8787,
-      routes: o.extraRoutes,
-      likeCloudflare: o.likeCloudflare,
-      command: 'demo',
-      // Off localhost the server requires both tokens (it refuses to start without them).
-      token: process.env.LAKEHOUSE_SINK_TOKEN || undefined,
-      accessToken: process.env.LAKEHOUSE_DASHBOARD_TOKEN || undefined,
-      onError: (e, what) => o.progress.write(`\nlakehouse: ${what}: ${String(e)}\n`),
-    });
-    await server.start();
-    relay = createRelay({
+    const prep = await prepareDemo(db, {
       databaseUrl: o.databaseUrl,
-      redisUrl: o.redisUrl,
       schema: o.schema,
-      concurrency: 8,
-      sink: createHttpSink({ url: `${server.url}/ingest/{stream}` }),
-      logger: pino({ level: process.env.LAKEHOUSE_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+      warehouse: o.warehouse,
+      reset: o.reset ?? false,
+      world: { tenants: o.tenants ?? 5, start: o.start ?? '2026-01-01', days: o.days ?? 90 },
     });
-    await relay.start();
+    const info: DemoRunInfo = {
+      schema: o.schema,
+      warehouse: o.warehouse,
+      run: prep.run,
+      continued: prep.continued,
+      ...(prep.freshBecause ? { freshBecause: prep.freshBecause } : {}),
+      tenants: prep.world.tenants,
+      start: prep.world.start,
+      days: prep.world.days,
+    };
+    o.onStart?.(info);
+    ({ server, relay } = await startPlatform(o));
     const activeRelay = relay;
     const outbox = createOutbox({ schema: o.schema });
-    const { tenants, rng } = buildWorld(o.tenants ?? 5);
-    await seedWorld(db, demoSchema, tenants);
+    const world = buildWorld(info.tenants, WORLD_SEED);
+    const { tenants } = world;
+    // A continued world gets another random sequence, so its new ids differ from the first run's.
+    const rng = prep.continued ? createRng(WORLD_SEED * 1000 + prep.run) : world.rng;
     const sim = createSimulator({
       pool: db,
       outbox,
-      demoSchema,
+      demoSchema: prep.appSchema,
       rng,
+      run: prep.run,
       wake: (p) => activeRelay.wake(p).catch(() => {}),
     });
-
-    let phase = 'history';
-    let last = { pending: 0, delivered: 0, inFlight: 0, lag: 0 };
-    let lastLine = 0;
-    const report = async () => {
-      try {
-        last = totals(await outbox.status(db));
-      } catch {
-        return;
-      }
-      const line = `[${phase}] emitted ${sim.emitted}  delivered ${last.delivered}  pending ${last.pending}  lag ${last.lag.toFixed(1)}s`;
-      if (o.isTty) o.progress.write(`\r\x1b[K${line}`);
-      else if (Date.now() - lastLine >= 5000) {
-        lastLine = Date.now();
-        o.progress.write(`${line}\n`);
-      }
-    };
-    let reporting = false;
-    ticker = setInterval(() => {
-      if (reporting) return;
-      reporting = true;
-      report().finally(() => {
-        reporting = false;
-      });
-    }, 500);
-
-    const start = new Date(`${o.start ?? '2026-01-01'}T00:00:00Z`);
-    for (const t of tenants) await sim.createProducts(t, start);
-    const plan = historyPlan(sim, tenants, start, o.days ?? 90, rng.next);
-    await pool(plan, 16, signal, ({ op, t, when }) => op(t, when));
-
-    phase = 'live';
-    const rate = o.rate ?? 20;
-    const liveEnd = Date.now() + (o.duration ?? 15) * 1000;
-    const liveOps: Op[] = [
-      sim.orderLifecycle,
-      sim.priceChange,
-      sim.session,
-      sim.apiCall,
-      sim.apiCall,
-      sim.agentDecision,
-      sim.prestashopSync,
-    ];
-    while (!signal.aborted && Date.now() < liveEnd) {
-      const tickStart = Date.now();
-      const n = Math.max(1, Math.round(rate / 4));
-      await Promise.all(Array.from({ length: n }, () => rng.pick(liveOps)(rng.pick(tenants), new Date())));
-      const wait = 250 - (Date.now() - tickStart);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait)); // pacing of the live load, not synchronization
+    progress = startProgress({
+      outbox,
+      db,
+      emitted: () => sim.emitted,
+      out: o.progress,
+      isTty: o.isTty === true,
+    });
+    if (!prep.continued) {
+      progress.phase = 'history';
+      await seedWorld(db, prep.appSchema, tenants);
+      await loadHistory(sim, tenants, info, rng, signal);
+      if (!signal.aborted) await markHistoryLoaded(db, prep.appSchema);
     }
-
-    phase = 'draining';
-    const deadline = Date.now() + 300_000;
-    while (!signal.aborted) {
-      await report();
-      if (last.pending === 0 && last.inFlight === 0) break;
-      if (Date.now() > deadline)
-        throw new Error(`relay did not drain within 5 minutes (${last.pending} pending)`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    progress.phase = 'live';
+    await liveLoad(sim, tenants, rng, o);
+    progress.phase = 'draining';
+    await drain(progress, signal);
     // Delivered means staged durably; a commit makes it visible to SQL.
     await server.ingestor.flush();
-    clearInterval(ticker);
-    if (o.isTty) o.progress.write('\n');
+    progress.stop();
+    const last = progress.last;
     o.progress.write(`delivered ${last.delivered} events; ${last.pending} pending\n`);
 
     const results: DemoQueryResult[] = [];
@@ -252,6 +221,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
     }
     const result: DemoResult = {
+      ...info,
       emitted: sim.emitted,
       delivered: last.delivered,
       pending: last.pending,
@@ -267,7 +237,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     return result;
   } finally {
-    if (ticker) clearInterval(ticker);
+    progress?.stop();
     await relay?.stop();
     await server?.stop();
     await db.end();

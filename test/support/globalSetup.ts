@@ -55,7 +55,7 @@ export default async function setup(project: TestProject) {
   // Only schemas of runs older than two hours: runs in parallel (other checkouts) keep theirs.
   const cutoff = Date.now() / 1000 - 7200;
   for (const r of rows) {
-    // lhtest_<stem>_<base36 time>_<hex>, optionally with a suffix such as the demo's `_demo`.
+    // lhtest_<stem>_<base36 time>_<hex>, optionally with a suffix such as the demo's `_app`.
     const m = /_([0-9a-z]+)_[0-9a-f]{6}(?:_[a-z]+)?$/.exec(r.nspname);
     const created = Number.parseInt(m?.[1] ?? '', 36);
     if (Number.isFinite(created) && created < cutoff) {

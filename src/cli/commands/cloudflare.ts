@@ -38,7 +38,12 @@ export function cloudflareCommand(program: Command, ctx: () => CliContext): void
     .description(
       'Per pipeline: status and failure reason, records in, written by the sink, dropped by Cloudflare (by reason), next to what the relay delivered',
     )
-    .option('--since <duration>', 'window, back from now (e.g. 30m, 1h, 1d)', parseDuration, 3600)
+    .option(
+      '--since <duration>',
+      'window, back from now (e.g. 30m, 1h, 1d)',
+      (v) => parseDuration(v, '--since'),
+      3600,
+    )
     .option(
       '--roll-interval <seconds>',
       "the sinks' roll interval (a sink is stalled after two without a file)",

@@ -48,6 +48,7 @@ export function emitCommand(
       const wake = opts.wake ? afterCommit(c) : undefined;
       const totals = { written: 0, duplicates: 0, rejected: 0 };
       let batch: EventEnvelope[] = [];
+      let batchLines: number[] = [];
       const issues: ValidationIssue[] = [];
       let batchStart = 0;
 
@@ -63,11 +64,19 @@ export function emitCommand(
           if (wake && r.partitions.length > 0) await wake(r.partitions);
         } catch (e) {
           await client.query('ROLLBACK').catch(() => {});
-          throw e;
+          if (!isDataError(e)) throw e;
+          const line = await findRejectedLine(client, outbox, batch, batchLines);
+          issues.push({
+            stream,
+            field: '',
+            problem: `PostgreSQL rejected the record: ${(e as Error).message}`,
+            line,
+          });
         } finally {
           client.release();
         }
         batch = [];
+        batchLines = [];
       };
 
       for await (const { line, value, error } of readNdjson(file)) {
@@ -76,6 +85,7 @@ export function emitCommand(
         else {
           try {
             batch.push(toEvent(outbox, stream, value, line));
+            batchLines.push(line);
           } catch (e) {
             if (!(e instanceof ValidationError)) throw e;
             issues.push(...e.issues);
@@ -84,8 +94,10 @@ export function emitCommand(
         if (batch.length + countLines(issues) >= opts.batchSize) {
           if (issues.length > 0) break;
           await flush();
+          if (issues.length > 0) break;
         }
       }
+      if (issues.length === 0) await flush();
       if (issues.length > 0) {
         totals.rejected = countLines(issues);
         for (const i of issues.slice(0, 20)) {
@@ -100,14 +112,41 @@ export function emitCommand(
             'of earlier batches are committed.\n',
         );
         process.exitCode = EXIT.failed;
-      } else {
-        await flush();
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(totals)}\n`);
       else if (issues.length === 0) {
         process.stdout.write(`${stream}: ${totals.written} written, ${totals.duplicates} duplicate(s)\n`);
       }
     });
+}
+
+/** A PostgreSQL error caused by the data of a record (data exception, constraint, size limit). */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * Finds the line of the record PostgreSQL rejected in a failed batch by writing the records
+ * one at a time in transactions that are always rolled back. Only runs after a failure.
+ */
+async function findRejectedLine(
+  client: import('pg').PoolClient,
+  outbox: ReturnType<typeof createOutbox>,
+  batch: EventEnvelope[],
+  lines: number[],
+): Promise<number> {
+  for (let i = 0; i < batch.length; i++) {
+    await client.query('BEGIN');
+    try {
+      await outbox.emit(client, batch[i]!);
+    } catch {
+      return lines[i]!;
+    } finally {
+      await client.query('ROLLBACK').catch(() => {});
+    }
+  }
+  return lines[0]!;
 }
 
 function countLines(issues: ValidationIssue[]): number {

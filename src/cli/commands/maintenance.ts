@@ -1,9 +1,22 @@
 import type { Command } from 'commander';
+import { LakehouseError } from '../../errors.js';
 import { compact } from '../../lakehouse/compact.js';
 import { expireSnapshots } from '../../lakehouse/expireSnapshots.js';
 import { resolveWarehouse } from '../../lakehouse/options.js';
+import { allTables } from '../../lakehouse/warehouseCatalog.js';
 import { parseDuration, positiveInt } from '../context.js';
 import { formatTable } from '../table.js';
+
+/** An unknown `--table` is a usage error naming the tables there are, not a silent no-op. */
+async function assertTable(warehouse: string, table: string): Promise<void> {
+  const names = (await allTables(warehouse)).map((t) => t.table);
+  if (!names.includes(table))
+    throw new LakehouseError(
+      'CONFIG',
+      `--table: no table "${table}" in warehouse ${warehouse}; ` +
+        (names.length > 0 ? `tables: ${[...new Set(names)].join(', ')}` : 'it has no tables yet'),
+    );
+}
 
 export function maintenanceCommands(program: Command): void {
   program
@@ -23,8 +36,10 @@ export function maintenanceCommands(program: Command): void {
     )
     .option('--json', 'print the result as JSON')
     .action(async (opts: { table?: string; warehouse?: string; smallFileBytes?: number; json?: boolean }) => {
+      const warehouse = resolveWarehouse(opts.warehouse);
+      if (opts.table) await assertTable(warehouse, opts.table);
       const r = await compact({
-        warehouse: resolveWarehouse(opts.warehouse),
+        warehouse,
         ...(opts.table ? { table: opts.table } : {}),
         ...(opts.smallFileBytes ? { smallFileBytes: opts.smallFileBytes } : {}),
       });
@@ -61,9 +76,11 @@ export function maintenanceCommands(program: Command): void {
         warehouse?: string;
         json?: boolean;
       }) => {
+        const warehouse = resolveWarehouse(opts.warehouse);
+        if (opts.table) await assertTable(warehouse, opts.table);
         const r = await expireSnapshots({
-          warehouse: resolveWarehouse(opts.warehouse),
-          olderThanMs: parseDuration(opts.olderThan) * 1000,
+          warehouse,
+          olderThanMs: parseDuration(opts.olderThan, '--older-than') * 1000,
           retainLast: opts.retainLast,
           ...(opts.table ? { table: opts.table } : {}),
         });

@@ -8,11 +8,11 @@ export function pruneCommand(program: Command, ctx: () => CliContext): void {
     .description(
       'Delete delivered events older than a cutoff; never an undelivered or parked one (safe while the relay runs)',
     )
-    .option('--older-than <age>', 'age such as 12h, 7d, 4w', '7d')
+    .option('--older-than <age>', 'age with a unit: 45s, 30m, 12h, 7d, 4w (a bare number is refused)', '7d')
     .option('--include-aggregates', 'also delete events of event-sourced aggregates (their source of truth)')
     .option('--json', 'print {"deleted":N}')
     .action(async (opts: { olderThan: string; includeAggregates?: boolean; json?: boolean }) => {
-      const olderThanSeconds = parseDuration(opts.olderThan);
+      const olderThanSeconds = parseDuration(opts.olderThan, '--older-than');
       const c = ctx();
       const deleted = await createOutbox({ schema: c.config.schema }).prune(c.pool, {
         olderThanSeconds,

@@ -35,7 +35,7 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
     .option(
       '--settle <duration>',
       'a group short of events whose tenant delivered within this window is "not yet visible", not missing',
-      parseDuration,
+      (v) => parseDuration(v, '--settle'),
       600,
     )
     .option('--allow-duplicates', 'report duplicated events (at-least-once resends) but do not fail on them')

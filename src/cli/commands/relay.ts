@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { createRelay } from '../../relay/relay.js';
 import { type CliContext, positiveInt } from '../context.js';
+import { withRedis } from '../doctor/probes.js';
 
 interface RelayCliOptions {
   untilIdle?: boolean;
@@ -52,6 +53,8 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
     )
     .action(async (opts: RelayCliOptions) => {
       const c = ctx();
+      // Fail fast (exit 2, "cannot reach Redis") instead of starting a relay that retries forever.
+      await withRedis(c.config.redisUrl, (r) => r.ping());
       const relay = createRelay({
         databaseUrl: c.config.databaseUrl,
         redisUrl: c.config.redisUrl,

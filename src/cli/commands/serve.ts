@@ -102,7 +102,7 @@ export function serveCommand(program: Command): void {
             host: o.host,
           })
         : undefined;
-      const timeoutMs = parseDuration(opts.queryTimeout) * 1000;
+      const timeoutMs = parseDuration(opts.queryTimeout, '--query-timeout') * 1000;
       if (!(timeoutMs > 0)) throw new InvalidArgumentError('--query-timeout must be longer than 0s');
       const server = createLakehouseServer({
         ...o,

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { toExecutor } from '../../outbox/executor.js';
+import { lastParkedErrors } from '../../outbox/listParked.js';
 import { createOutbox } from '../../outbox/outbox.js';
 import type { StreamStatus } from '../../outbox/status.js';
 import type { CliContext } from '../context.js';
@@ -12,6 +14,12 @@ export function statusCommand(program: Command, ctx: () => CliContext): void {
     .action(async (opts: { json?: boolean }) => {
       const c = ctx();
       const status = await createOutbox({ schema: c.config.schema }).status(c.pool);
+      // No partition failing now, but parked events: their latest error is the one to see.
+      if (status.streams.some((s) => !s.lastError && s.parked > 0)) {
+        const parkedErrors = await lastParkedErrors(toExecutor(c.pool), c.config.schema);
+        for (const s of status.streams)
+          if (!s.lastError && s.parked > 0) s.lastError = parkedErrors.get(s.stream) ?? null;
+      }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(status)}\n`);
         return;
