@@ -6,6 +6,8 @@ import type { LakeStream } from './defineStream.js';
 export interface Catalog<S extends readonly LakeStream[] = readonly LakeStream[]> {
   /** Each stream by its name. */
   readonly streams: { readonly [K in S[number] as K['name']]: K };
+  /** The streams in declaration order (spread it to extend a catalog: `defineCatalog([...defaultCatalog.list, refunds])`). */
+  readonly list: S;
   /** Stream names in declaration order. */
   readonly names: readonly S[number]['name'][];
   /** The stream of this name, or undefined. */
@@ -64,6 +66,7 @@ export function defineCatalog<const S extends readonly LakeStream[]>(streams: S)
   });
   const names = [...byName.keys()] as S[number]['name'][];
   return Object.freeze({
+    list: Object.freeze([...streams]) as unknown as S,
     streams: Object.freeze(Object.fromEntries(byName)) as Catalog<S>['streams'],
     names: Object.freeze(names),
     get: (name: string) => byName.get(name),

@@ -47,7 +47,7 @@ export interface StreamOptions<Name extends string, Schema extends z.ZodObject> 
   timeField?: string;
   /** How the stream lands in the lake. */
   lake: LakeOptions;
-  /** What a record the destination rejects does: `park` (default) or `block` (strict order). */
+  /** What a record the destination rejects does: `park` or `block` (strict order). Default: the relay's setting (`park`). */
   onPoison?: 'park' | 'block';
   /** Event type used when the caller gives none. Default `<name>.recorded`. */
   defaultEventType?: string;
@@ -64,7 +64,8 @@ export interface LakeStream<Name extends string = string, Schema extends z.ZodOb
   readonly partitionKey: string;
   readonly timeField: string;
   readonly lake: Readonly<Required<Omit<LakeOptions, 'transform'>> & Pick<LakeOptions, 'transform'>>;
-  readonly onPoison: 'park' | 'block';
+  /** Set when the stream chose; otherwise the relay's settings decide. */
+  readonly onPoison?: 'park' | 'block';
   readonly defaultEventType: string;
   readonly schemaVersion: number;
   readonly description: string;
@@ -190,7 +191,7 @@ export function defineStream<const Name extends string, Schema extends z.ZodObje
       partition: [...lake.partition],
       ...(transform ? { transform } : {}),
     }),
-    onPoison: options.onPoison ?? 'park',
+    ...(options.onPoison ? { onPoison: options.onPoison } : {}),
     defaultEventType,
     schemaVersion,
     description: options.description ?? '',

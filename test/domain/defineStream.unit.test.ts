@@ -31,13 +31,12 @@ function configError(fn: () => unknown): string {
 }
 
 describe('defineStream', () => {
-  it('fills the defaults: partition key tenant_id, first timestamp as time field, park on poison, version 1', () => {
+  it('fills the defaults: partition key tenant_id, first timestamp as time field, version 1', () => {
     const s = refunds();
     expect(s).toMatchObject({
       name: 'refunds',
       partitionKey: 'tenant_id',
       timeField: 'refunded_at',
-      onPoison: 'park',
       schemaVersion: 1,
       defaultEventType: 'refunds.recorded',
       lake: { table: 'refunds', partition: ['tenant_id', 'year'] },
