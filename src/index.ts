@@ -3,6 +3,14 @@
  * The outbox and the domain are here; the relay, Pipelines and the local data platform
  * also have subpath exports (`/relay`, `/pipelines`, `/lakehouse`).
  */
+
+export { defineConfig, type LakehouseConfig, type StreamRelaySettings } from './config/defineConfig.js';
+export {
+  CONFIG_FILES,
+  type LoadConfigOptions,
+  loadConfig,
+  type ResolvedConfig,
+} from './config/loadConfig.js';
 export {
   DEFAULT_DATABASE_URL,
   DEFAULT_DB_SCHEMA,

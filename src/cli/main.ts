@@ -37,6 +37,8 @@ const COMMANDS: [names: string[], register: Register][] = [
   ],
   [['demo'], async (p, c) => (await import('./commands/demo.js')).demoCommand(p, c)],
   [['backfill'], async (p, c) => (await import('./commands/backfill.js')).backfillCommand(p, c)],
+  [['schema'], async (p) => (await import('./commands/schema.js')).schemaCommand(p)],
+  [['init'], async (p) => (await import('./commands/init.js')).initCommand(p)],
 ];
 
 /** Builds the `lakehouse` program for `argv`. Commands get their resources from one lazily created context. */

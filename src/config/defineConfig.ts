@@ -63,6 +63,12 @@ function isCatalog(v: unknown): v is Catalog {
  * naming the option and the problem, and a relay setting for a stream the catalog lacks.
  */
 export function validateConfig(value: unknown): LakehouseConfig {
+  if ((value as { catalog?: unknown } | undefined)?.catalog === undefined) {
+    throw new LakehouseError(
+      'CONFIG',
+      'exports no catalog: export default defineConfig({ catalog: defineCatalog([...]) })',
+    );
+  }
   const parsed = configShape.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -69,7 +69,10 @@ async function load(file: string): Promise<ResolvedConfig> {
   try {
     mod = await importConfig(file);
   } catch (e) {
-    const problem = isLakehouseError(e) ? e.message : `does not load: ${(e as Error)?.message ?? String(e)}`;
+    // tsx loads a .ts config's imports of this package as separate module instances, so its
+    // errors are recognized by name and code, not by instanceof.
+    const ours = isLakehouseError(e) || ((e as Error)?.name === 'LakehouseError' && 'code' in (e as object));
+    const problem = ours ? (e as Error).message : `does not load: ${(e as Error)?.message ?? String(e)}`;
     throw new LakehouseError('CONFIG', `config ${file}: ${problem}`, { cause: e });
   }
   const exported = mod.default ?? namedExports(mod);
