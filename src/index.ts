@@ -3,6 +3,14 @@
  * The outbox and the domain are here; the relay, Pipelines and the local data platform
  * also have subpath exports (`/relay`, `/pipelines`, `/lakehouse`).
  */
+
+export { defineConfig, type LakehouseConfig, type StreamRelaySettings } from './config/defineConfig.js';
+export {
+  CONFIG_FILES,
+  type LoadConfigOptions,
+  loadConfig,
+  type ResolvedConfig,
+} from './config/loadConfig.js';
 export {
   DEFAULT_DATABASE_URL,
   DEFAULT_DB_SCHEMA,
@@ -21,6 +29,22 @@ export {
   type Streams,
   streams,
 } from './domain/catalog.js';
+export { type DefaultCatalog, defaultCatalog } from './domain/defaultCatalog.js';
+export {
+  type Catalog,
+  type CatalogEvent,
+  type CatalogInput,
+  type CatalogRecord,
+  type CatalogStream,
+  type CatalogStreamName,
+  defineCatalog,
+} from './domain/defineCatalog.js';
+export {
+  defineStream,
+  type LakeOptions,
+  type LakeStream,
+  type StreamOptions,
+} from './domain/defineStream.js';
 export {
   type CreateEventOptions,
   createEvent,
@@ -30,7 +54,20 @@ export {
   MAX_RECORD_BYTES,
   toLakeRecord,
 } from './domain/envelope.js';
-export { MONEY_PRECISION, MONEY_SCALE } from './domain/fields.js';
+export {
+  count,
+  float,
+  id,
+  integer,
+  MONEY_PRECISION,
+  MONEY_SCALE,
+  money,
+  nullable,
+  tenantId,
+  text,
+  timestamp,
+} from './domain/fields.js';
+export type { LakeColumn, LakeColumnType } from './domain/lakeColumn.js';
 export {
   cancelOrder,
   fulfillOrder,

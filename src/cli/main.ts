@@ -44,6 +44,8 @@ const COMMANDS: [names: string[], register: Register][] = [
   [['backfill'], async (p, c) => (await import('./commands/backfill.js')).backfillCommand(p, c)],
   [['doctor'], async (p, c) => (await import('./commands/doctor.js')).doctorCommand(p, c)],
   [['parked'], async (p, c) => (await import('./commands/parked.js')).parkedCommand(p, c)],
+  [['schema'], async (p) => (await import('./commands/schema.js')).schemaCommand(p)],
+  [['init'], async (p) => (await import('./commands/init.js')).initCommand(p)],
 ];
 
 /** The version in package.json (two levels up from dist/cli or src/cli). */

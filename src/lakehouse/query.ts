@@ -1,10 +1,10 @@
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { tenantId as tenantIdSchema } from '../domain/fields.js';
 import { analyzeParseTree, mayMatch, type TableReference } from './analyzeSql.js';
 import { fromFileUri } from './paths.js';
 import { cachedLiveDataFiles } from './snapshotCache.js';
 import { duckTypeOf, sqlIdent, sqlString } from './tableSchema.js';
-import type { LiveDataFile } from './types.js';
+import type { IcebergField, LiveDataFile } from './types.js';
 import { allTables } from './warehouseCatalog.js';
 
 export interface QueryOptions {
@@ -55,6 +55,21 @@ function jsonValue(v: unknown, type: string): unknown {
     if (m) return new Date(`${m[1]}T${m[2]}${m[3]}:${m[4] ?? '00'}`).toISOString();
   }
   return v;
+}
+
+/**
+ * The select list of a table's current schema over its files. A column added by schema
+ * evolution is missing from files written before it: per the Iceberg spec it reads as
+ * null there, so a column none of the files has becomes a typed NULL.
+ */
+async function columnsOver(conn: DuckDBConnection, files: string, fields: IcebergField[]): Promise<string> {
+  const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${files}`);
+  const present = new Set(reader.getRowObjectsJson().map((r) => String(r.column_name)));
+  return fields
+    .map((f) =>
+      present.has(f.name) ? sqlIdent(f.name) : `CAST(NULL AS ${duckTypeOf(f.type)}) AS ${sqlIdent(f.name)}`,
+    )
+    .join(', ');
 }
 
 /**
@@ -146,14 +161,14 @@ export async function runQuery(
           ],
         });
       }
-      const cols = fields.map((f) => sqlIdent(f.name)).join(', ');
       const tenantFilter =
         options.tenant !== undefined ? ` WHERE tenant_id = ${sqlString(options.tenant)}` : '';
       let body: string;
       if (wanted.length > 0) {
         const paths = wanted.map((f) => fromFileUri(f.path));
         allowed.push(...paths);
-        body = `SELECT ${cols} FROM read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)${tenantFilter}`;
+        const files = `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`;
+        body = `SELECT ${await columnsOver(conn, files, fields)} FROM ${files}${tenantFilter}`;
       } else {
         body = `SELECT ${fields.map((f) => `CAST(NULL AS ${duckTypeOf(f.type)}) AS ${sqlIdent(f.name)}`).join(', ')} WHERE false`;
       }

@@ -12,10 +12,14 @@ export interface CliResult {
 /** Runs the built `lakehouse` CLI as a child process and collects its output. */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: options.env ?? process.env, stdio: 'pipe' });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: options.env ?? process.env,
+      stdio: 'pipe',
+      cwd: options.cwd,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => {
