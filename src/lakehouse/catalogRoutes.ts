@@ -36,6 +36,9 @@ export async function handleCatalog(
       res.destroy();
       return;
     }
+    if (e instanceof URIError) {
+      return iceError(res, 400, 'BadRequestException', 'malformed percent-escape in the path', head);
+    }
     iceError(res, 500, 'InternalServerError', `catalog: ${(e as Error).message ?? String(e)}`, head);
   }
 }
