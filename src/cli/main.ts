@@ -73,6 +73,8 @@ export async function buildProgram(
         'Configuration: DATABASE_URL, REDIS_URL, LAKEHOUSE_DB_SCHEMA (see README).',
     )
     .version(packageVersion(), '-V, --version', 'print the version')
+    // `lakehouse --version` only before a command: `pipelines retire --version 2` is the command's.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   const name = argv[2];

@@ -98,15 +98,6 @@ describe('CLI errors say what to do, with the documented exit code and no stack 
     expect(rows[0].n).toBe(0);
   });
 
-  it('a corrupt staging line: exit 2 naming the file and the line', async () => {
-    const warehouse = await mkdtemp(join(tmpdir(), 'lh-err-'));
-    const dir = join(warehouse, '_staging', 'lakehouse.orders');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, '000000000001.ndjson'), '{"event_id":"a"}\nnot json\n');
-    const r = await runCli(['serve', '--port', '0', '--warehouse', warehouse], { env: db.env });
-    expectExplained(r, 2, 'corrupt staging record', '000000000001.ndjson line 2');
-  });
-
   it('compact --table with an unknown table: exit 2 naming it', async () => {
     const warehouse = await mkdtemp(join(tmpdir(), 'lh-err-'));
     const r = await runCli(['compact', '--table', 'nope', '--warehouse', warehouse], { env: db.env });

@@ -68,10 +68,10 @@ export function backfillCommand(program: Command, ctx: () => CliContext): void {
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      const trigger =
-        opts.wake && !opts.dryRun
-          ? createRelayTrigger({ redisUrl: c.config.redisUrl, schema: c.config.schema })
-          : undefined;
+      // Connected at the first commit, not before: a query that fails at once (a typo) then
+      // never opens a Redis connection that would have to be torn down mid-handshake.
+      let trigger: ReturnType<typeof createRelayTrigger> | undefined;
+      const wake = opts.wake && !opts.dryRun;
       const tty = process.stderr.isTTY === true;
       const startedAt = Date.now();
       let lastLine = 0;
@@ -91,7 +91,9 @@ export function backfillCommand(program: Command, ctx: () => CliContext): void {
           signal: stop.signal,
           onReject: (r) => rejects?.write(`${JSON.stringify(r)}\n`),
           onCommit: async (partitions) => {
-            await trigger?.wake(partitions);
+            if (!wake) return;
+            trigger ??= createRelayTrigger({ redisUrl: c.config.redisUrl, schema: c.config.schema });
+            await trigger.wake(partitions);
           },
           onProgress: (p) => {
             if (tty) process.stderr.write(`\r\x1b[K${bar(p, startedAt)}`);
