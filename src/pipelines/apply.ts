@@ -70,6 +70,25 @@ function requestOf(kind: ResourceKind, p: PipelinePlan, options: ApplyOptions): 
   return p.requests.pipeline;
 }
 
+/** Creates one resource (a pipeline after Cloudflare's own SQL check) or sets a table's maintenance. */
+async function applyOne(
+  api: CloudflareApi,
+  kind: ResourceKind,
+  p: PipelinePlan,
+  options: ApplyOptions,
+): Promise<'created' | 'updated'> {
+  if (kind === 'maintenance') {
+    await writeMaintenance(api, options.bucket, p);
+    return 'updated';
+  }
+  if (kind === 'pipeline') {
+    // validate_sql runs DataFusion, which the DuckDB validation of loadPipelines only approximates.
+    await api.call('POST', '/pipelines/v1/validate_sql', { sql: p.requests.pipeline.sql });
+  }
+  await api.call('POST', createPath(kind), requestOf(kind, p, options));
+  return 'created';
+}
+
 /**
  * Carries out a compared plan: creates what is missing (streams, then sinks, then
  * pipelines) and sets table maintenance; leaves what exists alone. Refuses, changing
@@ -108,17 +127,7 @@ export async function applyDeployment(
       continue;
     }
     try {
-      if (c.kind === 'maintenance') {
-        await writeMaintenance(api, options.bucket, p);
-        emit({ ...base, status: 'updated' });
-      } else {
-        if (c.kind === 'pipeline') {
-          // Cloudflare's own SQL check (DataFusion), which our DuckDB validation only approximates.
-          await api.call('POST', '/pipelines/v1/validate_sql', { sql: p.requests.pipeline.sql });
-        }
-        await api.call('POST', createPath(c.kind), requestOf(c.kind, p, options));
-        emit({ ...base, status: 'created' });
-      }
+      emit({ ...base, status: await applyOne(api, c.kind, p, options) });
     } catch (e) {
       if (!(e instanceof LakehouseError)) throw e;
       failed.add(`${c.kind}:${c.name}`);

@@ -6,6 +6,7 @@ export { type CloudflareCredentials, cloudflareCredentials } from './cloudflare/
 export { type Deployed, readDeployed } from './cloudflare/deployed.js';
 export { type PipelineMetrics, readPipelineMetrics } from './cloudflare/metrics.js';
 export { type CloudflareMetricsOptions, registerCloudflareMetrics } from './cloudflareMetrics.js';
+export { createCloudflareSink } from './cloudflareSink.js';
 export { type CloudflareStatus, cloudflareStatus, type PipelineStatus } from './cloudflareStatus.js';
 export { type Change, type ChangeAction, planChanges } from './compare.js';
 export { definePipeline, loadPipelines, validatePipeline } from './definePipeline.js';

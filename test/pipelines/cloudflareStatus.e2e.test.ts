@@ -1,37 +1,25 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pipelines } from '../../src/pipelines/definitions.js';
 import { pipelineSql } from '../../src/pipelines/plan.js';
-import { runCli } from '../support/cli.js';
-import { createTestDb, type TestDb } from '../support/db.js';
-import { type StandIn, standInEnv, startCloudflareStandIn } from './support/cloudflareStandIn.js';
+import { useStandInWithDb } from './support/standInWithDb.js';
 
-let cf: StandIn;
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb(import.meta.filename);
-});
-afterAll(() => db.close());
-beforeEach(async () => {
-  cf = await startCloudflareStandIn();
-});
-afterEach(() => cf.close());
-
-const cli = (args: string[]) => runCli(args, { env: standInEnv(cf, db.env) });
+const t = useStandInWithDb(import.meta.filename);
+const cli = (args: string[]) => t.cli(args);
 
 /** Deploys the orders pipeline in the stand-in and returns its id. */
 function deployOrders(extra: Record<string, unknown> = {}): string {
-  cf.seed('stream', { name: 'orders', schema: { fields: [] } });
-  cf.seed('pipeline', { name: 'orders_events', sql: pipelineSql(pipelines.orders), ...extra });
-  return cf.pipelines.at(-1)!.id;
+  t.cf.seed('stream', { name: 'orders', schema: { fields: [] } });
+  t.cf.seed('pipeline', { name: 'orders_events', sql: pipelineSql(pipelines.orders), ...extra });
+  return t.cf.pipelines.at(-1)!.id;
 }
 
 describe('lakehouse cloudflare status against a stand-in of the GraphQL analytics API', () => {
   it('shows records dropped by Cloudflare by reason next to what the relay delivered, and exits 1', async () => {
     const id = deployOrders();
-    await db.pool.query(
-      `INSERT INTO ${db.schema}.delivery_log (stream, minute, events, bytes) VALUES ('orders', date_trunc('minute', now()), 120, 9000)`,
+    await t.db.pool.query(
+      `INSERT INTO ${t.db.schema}.delivery_log (stream, minute, events, bytes) VALUES ('orders', date_trunc('minute', now()), 120, 9000)`,
     );
-    cf.metrics = {
+    t.cf.metrics = {
       pipelinesOperatorAdaptiveGroups: [
         { sum: { recordsIn: 120, decodeErrors: 0 }, dimensions: { pipelineId: id } },
       ],
@@ -77,7 +65,7 @@ describe('lakehouse cloudflare status against a stand-in of the GraphQL analytic
 
   it('flags a sink that took records in and wrote no file, and a failed pipeline with its reason', async () => {
     const id = deployOrders({ status: 'failed', failure_reason: 'catalog token expired' });
-    cf.metrics = {
+    t.cf.metrics = {
       pipelinesOperatorAdaptiveGroups: [{ sum: { recordsIn: 50 }, dimensions: { pipelineId: id } }],
     };
     const r = await cli(['cloudflare', 'status', '--json', '--no-relay']);
@@ -96,7 +84,7 @@ describe('lakehouse cloudflare status against a stand-in of the GraphQL analytic
 
   it('exits 0 when nothing was dropped and the sinks wrote', async () => {
     const id = deployOrders();
-    cf.metrics = {
+    t.cf.metrics = {
       pipelinesOperatorAdaptiveGroups: [{ sum: { recordsIn: 10 }, dimensions: { pipelineId: id } }],
       pipelinesSinkAdaptiveGroups: [
         { sum: { recordsWritten: 10, filesWritten: 1 }, dimensions: { pipelineId: id } },

@@ -2,6 +2,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { type StandIn, standInEnv, startCloudflareStandIn } from './support/cloudflareStandIn.js';
 
+/** A Basin SQL result in the documented shape. */
+const RESULT = {
+  schema: [
+    { name: 'tenant_id', type: 'Utf8' },
+    { name: 'revenue', type: 'Decimal128(38, 4)' },
+  ],
+  rows: [
+    { tenant_id: 't1', revenue: 120.5 },
+    { tenant_id: 't2', revenue: 7 },
+  ],
+  metrics: { bytes_scanned: 2048, files_scanned: 3 },
+};
+
 let cf: StandIn;
 let seen: { warehouse?: string; query?: string }[];
 beforeEach(async () => {
@@ -29,17 +42,7 @@ beforeEach(async () => {
       {
         success: true,
         errors: [],
-        result: {
-          schema: [
-            { name: 'tenant_id', type: 'Utf8' },
-            { name: 'revenue', type: 'Decimal128(38, 4)' },
-          ],
-          rows: [
-            { tenant_id: 't1', revenue: 120.5 },
-            { tenant_id: 't2', revenue: 7 },
-          ],
-          metrics: { bytes_scanned: 2048, files_scanned: 3 },
-        },
+        result: RESULT,
       },
     ];
   };
@@ -64,21 +67,7 @@ describe('lakehouse query --remote against a stand-in of the Basin SQL HTTP API'
 
   it('--json prints the R2 SQL shape with Basin SQL metrics; --csv prints CSV', async () => {
     const j = await cli(['query', '--remote', '--json', SQL]);
-    expect(JSON.parse(j.stdout)).toEqual({
-      success: true,
-      errors: [],
-      result: {
-        schema: [
-          { name: 'tenant_id', type: 'Utf8' },
-          { name: 'revenue', type: 'Decimal128(38, 4)' },
-        ],
-        rows: [
-          { tenant_id: 't1', revenue: 120.5 },
-          { tenant_id: 't2', revenue: 7 },
-        ],
-        metrics: { bytes_scanned: 2048, files_scanned: 3 },
-      },
-    });
+    expect(JSON.parse(j.stdout)).toEqual({ success: true, errors: [], result: RESULT });
     const c = await cli(['query', '--remote', '--csv', SQL]);
     expect(c.stdout).toBe('tenant_id,revenue\nt1,120.5\nt2,7\n');
   });

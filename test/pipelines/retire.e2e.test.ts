@@ -1,45 +1,32 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEvent, toLakeRecord } from '../../src/domain/envelope.js';
 import { pipelines } from '../../src/pipelines/definitions.js';
 import { pipelineSql } from '../../src/pipelines/plan.js';
 import { streamSchema } from '../../src/pipelines/streamSchema.js';
-import { runCli } from '../support/cli.js';
-import { createTestDb, type TestDb } from '../support/db.js';
 import { order } from '../support/fixtures.js';
-import { type StandIn, standInEnv, startCloudflareStandIn } from './support/cloudflareStandIn.js';
+import { useStandInWithDb } from './support/standInWithDb.js';
 
-let cf: StandIn;
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb(import.meta.filename);
-});
-afterAll(() => db.close());
-beforeEach(async () => {
-  cf = await startCloudflareStandIn();
-  await db.pool.query(`TRUNCATE ${db.schema}.pending, ${db.schema}.parked`);
-});
-afterEach(() => cf.close());
-
-const cli = (args: string[]) => runCli(args, { env: standInEnv(cf, db.env) });
+const t = useStandInWithDb(import.meta.filename);
+const cli = (args: string[]) => t.cli(args);
 const current = () => streamSchema('orders').fields as unknown as Record<string, unknown>[];
 
 /** Version 1 (which also required `legacy_code`) and version 2 (the current schema), both deployed. */
 function deployTwoVersions(): { v1: string } {
-  cf.seed('stream', {
+  t.cf.seed('stream', {
     name: 'orders',
     schema: { fields: [...current(), { name: 'legacy_code', type: 'string', required: true }] },
   });
-  cf.seed('stream', { name: 'orders_v2', schema: { fields: current() } });
+  t.cf.seed('stream', { name: 'orders_v2', schema: { fields: current() } });
   const sink = (name: string, table: string) => ({
     name,
     type: 'r2_data_catalog',
     config: { bucket: 'lake-bucket', namespace: 'lakehouse', table_name: table },
   });
-  cf.seed('sink', sink('orders_sink', 'orders'));
-  cf.seed('sink', sink('orders_v2_sink', 'orders_v2'));
-  cf.seed('pipeline', { name: 'orders_events', sql: pipelineSql(pipelines.orders, 1) });
-  const v1 = cf.pipelines.at(-1)!.id;
-  cf.seed('pipeline', { name: 'orders_events_v2', sql: pipelineSql(pipelines.orders, 2) });
+  t.cf.seed('sink', sink('orders_sink', 'orders'));
+  t.cf.seed('sink', sink('orders_v2_sink', 'orders_v2'));
+  t.cf.seed('pipeline', { name: 'orders_events', sql: pipelineSql(pipelines.orders, 1) });
+  const v1 = t.cf.pipelines.at(-1)!.id;
+  t.cf.seed('pipeline', { name: 'orders_events_v2', sql: pipelineSql(pipelines.orders, 2) });
   return { v1 };
 }
 
@@ -47,13 +34,13 @@ function deployTwoVersions(): { v1: string } {
 async function pendingOldEvent(): Promise<void> {
   const e = createEvent('orders', order('o-old'));
   const { event_id: _id, event_type: _type, ...data } = toLakeRecord(e);
-  const r = await db.pool.query<{ position: string }>(
-    `INSERT INTO ${db.schema}.events (event_id, stream, partition_key, event_type, tenant_id, occurred_at, schema_version, payload)
+  const r = await t.db.pool.query<{ position: string }>(
+    `INSERT INTO ${t.db.schema}.events (event_id, stream, partition_key, event_type, tenant_id, occurred_at, schema_version, payload)
      VALUES ($1, 'orders', $2, $3, $2, now(), 1, $4) RETURNING position`,
     [e.event_id, String(data.tenant_id), e.event_type, JSON.stringify({ ...data, legacy_code: 'L1' })],
   );
-  await db.pool.query(
-    `INSERT INTO ${db.schema}.pending (stream, partition_key, position) VALUES ('orders', $1, $2)`,
+  await t.db.pool.query(
+    `INSERT INTO ${t.db.schema}.pending (stream, partition_key, position) VALUES ('orders', $1, $2)`,
     [String(data.tenant_id), r.rows[0]!.position],
   );
 }
@@ -64,7 +51,7 @@ describe('lakehouse pipelines retire', () => {
     const r = await cli(['pipelines', 'retire', 'orders', '--version', '2', '--yes']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('version 2 is the newest version of orders');
-    expect(cf.streams).toHaveLength(2);
+    expect(t.cf.streams).toHaveLength(2);
   });
 
   it('refuses while the relay still has undelivered events for the version, deleting nothing', async () => {
@@ -73,12 +60,12 @@ describe('lakehouse pipelines retire', () => {
     const r = await cli(['pipelines', 'retire', 'orders', '--version', '1', '--yes']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('1 undelivered events of orders still route to version 1');
-    expect([cf.streams.length, cf.sinks.length, cf.pipelines.length]).toEqual([2, 2, 2]);
+    expect([t.cf.streams.length, t.cf.sinks.length, t.cf.pipelines.length]).toEqual([2, 2, 2]);
   });
 
   it('refuses while the stream took records its sink has not written, then deletes pipeline, sink and stream once drained', async () => {
     const { v1 } = deployTwoVersions();
-    cf.metrics = {
+    t.cf.metrics = {
       pipelinesOperatorAdaptiveGroups: [{ sum: { recordsIn: 10 }, dimensions: { pipelineId: v1 } }],
       pipelinesSinkAdaptiveGroups: [
         { sum: { recordsWritten: 7, filesWritten: 1 }, dimensions: { pipelineId: v1 } },
@@ -87,15 +74,15 @@ describe('lakehouse pipelines retire', () => {
     const buffered = await cli(['pipelines', 'retire', 'orders', '--version', '1', '--yes']);
     expect(buffered.code).toBe(1);
     expect(buffered.stderr).toContain('orders_events took 3 more records than its sink wrote or dropped');
-    expect(cf.streams).toHaveLength(2);
+    expect(t.cf.streams).toHaveLength(2);
 
-    cf.metrics.pipelinesSinkAdaptiveGroups = [
+    t.cf.metrics.pipelinesSinkAdaptiveGroups = [
       { sum: { recordsWritten: 10, filesWritten: 2 }, dimensions: { pipelineId: v1 } },
     ];
     const dry = await cli(['pipelines', 'retire', 'orders', '--version', '1']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('would delete');
-    expect(cf.streams).toHaveLength(2);
+    expect(t.cf.streams).toHaveLength(2);
 
     const r = await cli(['pipelines', 'retire', 'orders', '--version', '1', '--yes', '--json']);
     expect(r.stderr).toBe('');
@@ -105,7 +92,7 @@ describe('lakehouse pipelines retire', () => {
       { kind: 'sink', name: 'orders_sink', deleted: true },
       { kind: 'stream', name: 'orders', deleted: true },
     ]);
-    expect(cf.streams.map((s) => s.name)).toEqual(['orders_v2']);
-    expect(cf.pipelines.map((p) => p.name)).toEqual(['orders_events_v2']);
+    expect(t.cf.streams.map((s) => s.name)).toEqual(['orders_v2']);
+    expect(t.cf.pipelines.map((p) => p.name)).toEqual(['orders_events_v2']);
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEvent, toLakeRecord } from '../../src/domain/envelope.js';
 import { createCloudflareApi } from '../../src/pipelines/cloudflare/api.js';
+import { createCloudflareSink } from '../../src/pipelines/cloudflareSink.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
 import { loadStreamRoutes } from '../../src/pipelines/streamRoutes.js';
 import { streamSchema } from '../../src/pipelines/streamSchema.js';
@@ -46,6 +47,22 @@ describe('routing records to deployed stream versions', () => {
     expect(out).toEqual({ kind: 'ok', committed: 4 });
     expect(idsAt('orders_v2')).toEqual(['o-new-1', 'o-new-2']);
     expect(idsAt('orders')).toEqual(['o-old-1', 'o-old-2']);
+  });
+
+  it('createCloudflareSink reads the routes with the Cloudflare credentials of the environment', async () => {
+    cf.seed('stream', { name: 'orders', schema: { fields: v1Fields() } });
+    cf.seed('stream', { name: 'orders_v2', schema: { fields: current() } });
+    sink = await createCloudflareSink(
+      { token: cf.token },
+      {
+        CLOUDFLARE_API_TOKEN: cf.token,
+        CLOUDFLARE_ACCOUNT_ID: cf.accountId,
+        CLOUDFLARE_API_BASE_URL: cf.apiBase,
+      },
+    );
+    const out = await sink.send({ stream: 'orders', records: [JSON.stringify(newRecord('o-1'))] });
+    expect(out).toEqual({ kind: 'ok', committed: 1 });
+    expect(idsAt('orders_v2')).toEqual(['o-1']);
   });
 
   it('the check refuses a record that matches no deployed version, naming the newest version and the field', async () => {

@@ -107,6 +107,39 @@ const CATALOG_CONFIG_KEYS = new Set([
   'rolling_policy',
 ]);
 const NAME = /^[a-zA-Z0-9_]+$/;
+/** The documented fields of the GraphQL datasets (Basin Pipelines metrics page). */
+const DATASETS: Record<string, Set<string>> = {
+  pipelinesOperatorAdaptiveGroups: new Set([
+    'sum',
+    'recordsIn',
+    'bytesIn',
+    'decodeErrors',
+    'dimensions',
+    'pipelineId',
+    'streamId',
+    'datetimeHour',
+  ]),
+  pipelinesSinkAdaptiveGroups: new Set([
+    'sum',
+    'bytesWritten',
+    'recordsWritten',
+    'filesWritten',
+    'rowGroupsWritten',
+    'uncompressedBytesWritten',
+    'dimensions',
+    'pipelineId',
+    'sinkId',
+    'datetimeHour',
+  ]),
+  pipelinesUserErrorsAdaptiveGroups: new Set([
+    'count',
+    'dimensions',
+    'pipelineId',
+    'errorFamily',
+    'errorType',
+    'datetimeHour',
+  ]),
+};
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -308,6 +341,15 @@ export async function startCloudflareStandIn(): Promise<StandIn> {
     const vars = (body.variables ?? {}) as Record<string, unknown>;
     if (vars.accountTag !== s.accountId)
       return json(res, 200, { data: null, errors: [{ message: 'unknown account' }] });
+    // GraphQL answers 200 with `errors` for a query naming what the schema does not have.
+    for (const m of query.matchAll(/(pipelines\w+AdaptiveGroups)\s*\([^)]*\)\s*\{([\s\S]*?)\}\s*\}/g)) {
+      const allowed = DATASETS[m[1]!];
+      const unknown = allowed
+        ? [...m[2]!.matchAll(/[a-zA-Z_]+/g)].map((x) => x[0]).find((f) => !allowed.has(f))
+        : m[1];
+      if (unknown)
+        return json(res, 200, { data: null, errors: [{ message: `unknown field ${unknown} in ${m[1]}` }] });
+    }
     const account: Record<string, unknown> = {};
     for (const dataset of Object.keys(s.metrics)) {
       if (query.includes(dataset)) account[dataset] = s.metrics[dataset];
