@@ -137,7 +137,7 @@ export async function runQuery(
       if (wanted.length > 0) {
         const paths = wanted.map((f) => fromFileUri(f.path));
         allowed.push(...paths);
-        body = `SELECT ${cols} FROM read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)${tenantFilter}`;
+        body = `SELECT ${cols} FROM read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)${tenantFilter}`;
       } else {
         body = `SELECT ${fields.map((f) => `CAST(NULL AS ${duckTypeOf(f.type)}) AS ${sqlIdent(f.name)}`).join(', ')} WHERE false`;
       }
