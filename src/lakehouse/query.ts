@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { tenantId as tenantIdSchema } from '../domain/fields.js';
 import { analyzeParseTree, mayMatch, type TableReference } from './analyzeSql.js';
@@ -166,8 +167,9 @@ export async function runQuery(
       let body: string;
       if (wanted.length > 0) {
         const paths = wanted.map((f) => fromFileUri(f.path));
+        await assertFilesExist(`${t.namespace}.${t.table}`, wanted, paths);
         allowed.push(...paths);
-        const files = `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`;
+        const files = `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`;
         body = `SELECT ${await columnsOver(conn, files, fields)} FROM ${files}${tenantFilter}`;
       } else {
         body = `SELECT ${fields.map((f) => `CAST(NULL AS ${duckTypeOf(f.type)}) AS ${sqlIdent(f.name)}`).join(', ')} WHERE false`;
@@ -228,6 +230,33 @@ export async function runQuery(
     conn.closeSync();
     duck.closeSync();
   }
+}
+
+/**
+ * Fails with a message naming the table, file and partition when a data file the snapshot
+ * lists is gone (deleted by hand, a lost disk): the answer would be wrong, not just slow.
+ */
+async function assertFilesExist(table: string, files: LiveDataFile[], paths: string[]): Promise<void> {
+  const missing = (
+    await Promise.all(
+      paths.map((p, i) =>
+        access(p).then(
+          () => undefined,
+          () => i,
+        ),
+      ),
+    )
+  ).filter((i) => i !== undefined);
+  if (missing.length === 0) return;
+  const f = files[missing[0]!]!;
+  const partition = Object.entries(f.partition)
+    .map(([k, v]) => `${k}=${v === null ? 'null' : String(v)}`)
+    .join(', ');
+  throw new QueryError(
+    'FAILED',
+    `${table}: ${missing.length} data file(s) listed by the current snapshot are missing, e.g. ${paths[missing[0]!]} ` +
+      `(partition ${partition}); restore them or remove them from the table`,
+  );
 }
 
 function fileMatches(f: LiveDataFile, ref: TableReference, partitionNames: Set<string>): boolean {

@@ -163,6 +163,7 @@ export function httpSqlExecutor(baseUrl: string): SqlExecutor {
       body: JSON.stringify(
         options.tenant === undefined ? { query: sql } : { query: sql, tenant: options.tenant },
       ),
+      signal: AbortSignal.timeout(300_000),
     }).catch((e: unknown) => {
       throw new LakehouseError(
         'NOT_FOUND',

@@ -99,6 +99,8 @@ describe('every command has --help', () => {
     ['pipelines', 'apply'],
     ['serve'],
     ['query'],
+    ['report'],
+    ['reconcile'],
     ['compact'],
     ['expire-snapshots'],
   ];

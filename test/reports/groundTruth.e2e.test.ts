@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import type pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import {
 } from '../../src/domain/order.js';
 import { commitSnapshot } from '../../src/lakehouse/commitSnapshot.js';
 import { liveDataFiles } from '../../src/lakehouse/manifests.js';
-import { tablePaths } from '../../src/lakehouse/paths.js';
+import { fromFileUri, tablePaths } from '../../src/lakehouse/paths.js';
 import { runQuery } from '../../src/lakehouse/query.js';
 import { loadTable } from '../../src/lakehouse/tableMetadata.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
@@ -392,5 +393,19 @@ describe('lakehouse reconcile', () => {
     const fresh = await reconcileCli(cloudflare.url, '--allow-duplicates', '--settle', '1h');
     expect(fresh.code).toBe(1);
     expect(fresh.out.problems.filter((p) => p.status === 'not_yet_visible')).toHaveLength(missing.length);
+  });
+
+  it('exits 1 naming the partition when a data file the table lists is gone from disk', async () => {
+    const { files } = await liveDataFiles(
+      (await loadTable(tablePaths(cloudflare.warehouse, 'lakehouse', 'orders')))!.metadata,
+    );
+    const victim = files.find((f) => f.partition.tenant_id === 'acme')!;
+    await rm(fromFileUri(victim.path));
+    const r = await runCli(['reconcile', '--url', cloudflare.url, '--allow-duplicates'], { env: db.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /data file\(s\) listed by the current snapshot are missing.*partition tenant_id=acme/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
