@@ -1,10 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compact } from '../../src/lakehouse/compact.js';
 import { liveDataFiles } from '../../src/lakehouse/manifests.js';
 import { tablePaths } from '../../src/lakehouse/paths.js';
 import { runQuery } from '../../src/lakehouse/query.js';
 import { loadTable } from '../../src/lakehouse/tableMetadata.js';
-import { acquireWarehouseLock } from '../../src/lakehouse/warehouseLock.js';
+import { acquireWarehouseLock, lockPath } from '../../src/lakehouse/warehouseLock.js';
 import { runCli } from '../support/cli.js';
 import { killAll, serve } from './processes.js';
 import {
@@ -94,6 +96,21 @@ describe('one writer per warehouse', () => {
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     expect(await count(warehouse)).toBe(acked);
+  });
+
+  it('takes over a lock recorded before a reboot, even when its pid is alive now', async () => {
+    const warehouse = await tempWarehouse();
+    const stale = {
+      pid: process.pid,
+      host: hostname(),
+      command: 'serve',
+      startedAt: 'x',
+      bootId: 'another-boot',
+    };
+    await writeFile(lockPath(warehouse), JSON.stringify(stale));
+    const lock = await acquireWarehouseLock(warehouse, 'compact');
+    expect(lock.holder.command).toBe('compact');
+    await lock.release();
   });
 
   it('fails compact at once, naming the holder, when the holder is not a server', async () => {
