@@ -37,7 +37,7 @@ export class WarehouseLockedError extends LakehouseError {
       'WAREHOUSE_LOCKED',
       `the warehouse ${warehouse} is in use by "lakehouse ${holder.command}" (pid ${holder.pid} on ${holder.host}` +
         `${holder.url ? `, ${holder.url}` : ''}, since ${holder.startedAt}): one writer per warehouse. ` +
-        'Stop it, or use another --warehouse.',
+        `Stop it, or use another --warehouse (if no such process runs, delete ${lockPath(warehouse)}).`,
     );
     this.name = 'WarehouseLockedError';
     this.holder = holder;
