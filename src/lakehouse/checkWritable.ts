@@ -48,14 +48,16 @@ function valueFailure(v: unknown, duckType: string): string | undefined {
 /**
  * What the Parquet/Iceberg writer will need of a (schema-valid, normalized) record: valid
  * Unicode in every string, timestamps within the writable range, decimals within their
- * precision, integers within their width. `columns` are the staged columns with their DuckDB
+ * precision, integers within their width. `columns` maps the staged columns to their DuckDB
  * types. Returns one failure per field that could not be written; empty when it can.
  */
-export function checkWritable(record: Record<string, unknown>, columns: [string, string][]): WriteFailure[] {
+export function checkWritable(
+  record: Record<string, unknown>,
+  columns: ReadonlyMap<string, string>,
+): WriteFailure[] {
   const failures: WriteFailure[] = [];
-  const typed = new Map(columns);
-  for (const [field, value] of Object.entries(record)) {
-    const message = valueFailure(value, typed.get(field) ?? 'VARCHAR');
+  for (const field in record) {
+    const message = valueFailure(record[field], columns.get(field) ?? 'VARCHAR');
     if (message) failures.push({ field, message });
   }
   return failures;

@@ -15,6 +15,8 @@ export interface CompactOptions {
   table?: string;
   /** Files smaller than this are rewritten. Default 64 MiB. */
   smallFileBytes?: number;
+  /** Only partitions with at least this many small files are rewritten. Default 2. */
+  minFiles?: number;
 }
 
 export interface CompactResult {
@@ -33,10 +35,11 @@ export interface CompactResult {
  * server (or the ingestor of this process) holding it, between two of its commits.
  */
 export function compact(options: CompactOptions): Promise<CompactResult[]> {
-  const { warehouse, table, smallFileBytes } = options;
+  const { warehouse, table, smallFileBytes, minFiles } = options;
   return withWriteAccess(warehouse, 'compact', (gate) => compactTables(options, gate), {
     table,
     smallFileBytes,
+    minFiles,
   });
 }
 
@@ -49,7 +52,9 @@ async function compactTables(options: CompactOptions, gate: TableGate): Promise<
   });
   try {
     for (const t of await allTables(options.warehouse, options.table || undefined)) {
-      results.push(await gate(t.table, () => compactTable(duck, t, small)));
+      results.push(
+        await gate(t.table, () => compactTable(duck, t, small, Math.max(2, options.minFiles ?? 2))),
+      );
     }
   } finally {
     duck.closeSync();
@@ -57,7 +62,12 @@ async function compactTables(options: CompactOptions, gate: TableGate): Promise<
   return results;
 }
 
-async function compactTable(duck: DuckDBInstance, t: WarehouseTable, small: number): Promise<CompactResult> {
+async function compactTable(
+  duck: DuckDBInstance,
+  t: WarehouseTable,
+  small: number,
+  minFiles: number,
+): Promise<CompactResult> {
   const { paths } = t;
   const base = (await loadTable(paths)) ?? t.loaded;
   const md = base.metadata;
@@ -70,7 +80,7 @@ async function compactTable(duck: DuckDBInstance, t: WarehouseTable, small: numb
     const key = JSON.stringify(f.partition);
     groups.set(key, [...(groups.get(key) ?? []), f]);
   }
-  const rewrite = [...groups.values()].filter((g) => g.length >= 2);
+  const rewrite = [...groups.values()].filter((g) => g.length >= minFiles);
   const result: CompactResult = {
     table: `${t.namespace}.${t.table}`,
     partitionsRewritten: 0,

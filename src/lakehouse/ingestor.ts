@@ -2,6 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { StreamName } from '../domain/catalog.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { type IngestMode, ingestBehaviour } from './ingestMode.js';
+import { compact } from './compact.js';
 import { TableWriter } from './tableWriter.js';
 import { checkRecords, type RecordError, type RecordErrorReason } from './validateRecords.js';
 import { acquireWarehouseLock, type WarehouseLock } from './warehouseLock.js';
@@ -24,6 +25,14 @@ export interface IngestorOptions {
   onError?: (e: unknown, what: string) => void;
   /** Named in the warehouse lock file as the holder's command. Default `serve`. */
   command?: string;
+  /**
+   * Compact in the background this often (ms): partitions with `compactMinFiles` small files
+   * or more are rewritten between two commits of their table; acknowledgements go on. Default
+   * 60,000; 0 disables.
+   */
+  compactIntervalMs?: number;
+  /** Small files a partition needs before background compaction rewrites it. Default 8. */
+  compactMinFiles?: number;
 }
 
 export type IngestResult =
@@ -76,6 +85,8 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   let started: Promise<void> | undefined;
   let stopped = false;
   let lock: WarehouseLock | undefined;
+  let compactTimer: NodeJS.Timeout | undefined;
+  let compacting: Promise<unknown> | undefined;
   let unregister: (() => void) | undefined;
 
   async function doStart() {
@@ -94,6 +105,18 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       const w = [...writers.values()].find((x) => x.paths.table === table);
       return w ? w.exclusive(fn) : fn();
     });
+    const every = options.compactIntervalMs ?? 60_000;
+    if (every > 0) {
+      compactTimer = setInterval(() => {
+        if (compacting || stopped) return;
+        compacting = compact({ warehouse: options.warehouse, minFiles: options.compactMinFiles ?? 8 })
+          .catch((e) => onError(e, 'background compaction'))
+          .finally(() => {
+            compacting = undefined;
+          });
+      }, every);
+      compactTimer.unref();
+    }
   }
 
   async function openWriters() {
@@ -170,7 +193,9 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       if (stopped) return;
       stopped = true;
       if (timer) clearInterval(timer);
+      if (compactTimer) clearInterval(compactTimer);
       await started?.catch(() => {});
+      await compacting;
       try {
         // What cannot be committed now stays staged (durable) for the next start.
         await Promise.all(

@@ -34,7 +34,12 @@ export async function handleMaintenance(
   const table = typeof body.table === 'string' ? body.table : undefined;
   const op = path.slice('/maintenance/'.length);
   if (op === 'compact') {
-    const tables = await compact({ warehouse, table, smallFileBytes: num('smallFileBytes') });
+    const tables = await compact({
+      warehouse,
+      table,
+      smallFileBytes: num('smallFileBytes'),
+      minFiles: num('minFiles'),
+    });
     return sendJson(res, 200, { tables });
   }
   if (op === 'expire-snapshots') {

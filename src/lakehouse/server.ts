@@ -43,6 +43,10 @@ export interface ServeOptions {
    * (counted as user errors in `GET /stats`), unknown fields stripped. Default false.
    */
   likeCloudflare?: boolean;
+  /** Background compaction interval (ms); 0 disables. Default 60,000 (see `IngestorOptions`). */
+  compactIntervalMs?: number;
+  /** Small files a partition needs before background compaction rewrites it. Default 8. */
+  compactMinFiles?: number;
   /** `/sql` limits: timeout (30 s), row cap (10,000), memory (1 GiB) and parallel queries (2). */
   queries?: QueryPoolOptions;
   onError?: (e: unknown, what: string) => void;
@@ -99,6 +103,8 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
     mode: options.likeCloudflare ? 'cloudflare' : 'strict',
     onError: options.onError,
     command: options.command,
+    compactIntervalMs: options.compactIntervalMs,
+    compactMinFiles: options.compactMinFiles,
   });
   let pool: QueryPool | undefined;
   let server: Server | undefined;

@@ -29,11 +29,14 @@ const envelopeFields = {
   event_type: z.string({ error: 'is required (a string)' }).min(1, 'must not be empty').max(100),
 };
 
-const schemas = new Map<StreamName, { schema: z.ZodObject; columns: [string, string][] }>();
-function schemaOf(stream: StreamName): { schema: z.ZodObject; columns: [string, string][] } {
+const schemas = new Map<StreamName, { schema: z.ZodObject; columns: Map<string, string> }>();
+function schemaOf(stream: StreamName): { schema: z.ZodObject; columns: Map<string, string> } {
   let s = schemas.get(stream);
   if (!s) {
-    s = { schema: streams[stream].schema.extend(envelopeFields), columns: sourceColumns({ stream }) };
+    s = {
+      schema: streams[stream].schema.extend(envelopeFields),
+      columns: new Map(sourceColumns({ stream })),
+    };
     schemas.set(stream, s);
   }
   return s;

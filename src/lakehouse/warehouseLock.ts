@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ export interface LockHolder {
   /** `serve`, `demo`, `compact`, ... */
   command: string;
   startedAt: string;
+  /** Linux boot id: a pid recorded before a reboot names no live holder, whatever runs under it now. */
+  bootId?: string;
   /** Set by a server once it listens: maintenance commands run through it. */
   url?: string;
   /** Proves to the server that a maintenance request comes from someone who can read the lock file. */
@@ -34,7 +37,7 @@ export class WarehouseLockedError extends LakehouseError {
       'WAREHOUSE_LOCKED',
       `the warehouse ${warehouse} is in use by "lakehouse ${holder.command}" (pid ${holder.pid} on ${holder.host}` +
         `${holder.url ? `, ${holder.url}` : ''}, since ${holder.startedAt}): one writer per warehouse. ` +
-        'Stop it, or use another --warehouse.',
+        `Stop it, or use another --warehouse (if no such process runs, delete ${lockPath(warehouse)}).`,
     );
     this.name = 'WarehouseLockedError';
     this.holder = holder;
@@ -47,9 +50,22 @@ const TAKEOVER_STALE_MS = 10_000;
 
 export const lockPath = (warehouse: string) => join(warehouse, LOCK_FILE);
 
+let bootIdCache: string | undefined | null = null;
+function bootId(): string | undefined {
+  if (bootIdCache === null) {
+    try {
+      bootIdCache = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootIdCache = undefined;
+    }
+  }
+  return bootIdCache;
+}
+
 function alive(holder: LockHolder): boolean {
   // A holder on another machine (a shared file system) cannot be checked: assume it lives.
   if (holder.host !== hostname()) return true;
+  if (holder.bootId && bootId() && holder.bootId !== bootId()) return false;
   try {
     process.kill(holder.pid, 0);
     return true;
@@ -122,6 +138,7 @@ export async function acquireWarehouseLock(warehouse: string, command: string): 
     host: hostname(),
     command,
     startedAt: new Date().toISOString(),
+    ...(bootId() ? { bootId: bootId() } : {}),
   };
   for (let attempt = 0; ; attempt++) {
     if (await createExclusive(path, holder)) break;

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { checkWritable } from '../../src/lakehouse/checkWritable.js';
 import { checkRecord } from '../../src/lakehouse/validateRecords.js';
 
-const cols: [string, string][] = [
+const cols = new Map<string, string>([
   ['s', 'VARCHAR'],
   ['t', 'TIMESTAMPTZ'],
   ['d', 'DECIMAL(18,4)'],
   ['i', 'INTEGER'],
   ['b', 'BIGINT'],
-];
+]);
 
 describe('checkWritable', () => {
   it('accepts values the writer can store, nulls included', () => {

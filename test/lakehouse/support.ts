@@ -31,6 +31,7 @@ export async function startServer(
     pipelines: PIPELINES,
     port: 0,
     rollIntervalMs: 60_000,
+    compactIntervalMs: 0,
     onError: (e, what) => {
       throw new Error(`${what}: ${String(e)}`);
     },

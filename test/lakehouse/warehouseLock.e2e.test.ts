@@ -1,7 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compact } from '../../src/lakehouse/compact.js';
+import { liveDataFiles } from '../../src/lakehouse/manifests.js';
+import { tablePaths } from '../../src/lakehouse/paths.js';
 import { runQuery } from '../../src/lakehouse/query.js';
-import { acquireWarehouseLock } from '../../src/lakehouse/warehouseLock.js';
+import { loadTable } from '../../src/lakehouse/tableMetadata.js';
+import { acquireWarehouseLock, lockPath } from '../../src/lakehouse/warehouseLock.js';
 import { runCli } from '../support/cli.js';
 import { killAll, serve } from './processes.js';
 import {
@@ -93,6 +98,21 @@ describe('one writer per warehouse', () => {
     expect(await count(warehouse)).toBe(acked);
   });
 
+  it('takes over a lock recorded before a reboot, even when its pid is alive now', async () => {
+    const warehouse = await tempWarehouse();
+    const stale = {
+      pid: process.pid,
+      host: hostname(),
+      command: 'serve',
+      startedAt: 'x',
+      bootId: 'another-boot',
+    };
+    await writeFile(lockPath(warehouse), JSON.stringify(stale));
+    const lock = await acquireWarehouseLock(warehouse, 'compact');
+    expect(lock.holder.command).toBe('compact');
+    await lock.release();
+  });
+
   it('fails compact at once, naming the holder, when the holder is not a server', async () => {
     const warehouse = await tempWarehouse();
     const lock = await acquireWarehouseLock(warehouse, 'compact');
@@ -103,6 +123,24 @@ describe('one writer per warehouse', () => {
     } finally {
       await lock.release();
     }
+  });
+
+  it('compacts busy partitions in the background while ingest goes on, rows unchanged', async () => {
+    const s = await startServer({ compactIntervalMs: 100, compactMinFiles: 3 });
+    const paths = tablePaths(s.warehouse, 'lakehouse', 'orders');
+    // Three commits into one partition: three small files, the threshold.
+    for (let i = 0; i < 3; i++) {
+      expect((await postJson(`${s.url}/ingest/orders`, batch(2))).status).toBe(200);
+      await s.ingestor.flush();
+    }
+    await until('the background compaction', async () => {
+      const md = (await loadTable(paths))!.metadata;
+      return md.snapshots.at(-1)!.summary.operation === 'replace' ? md : undefined;
+    });
+    expect((await liveDataFiles((await loadTable(paths))!.metadata)).files.length).toBe(1);
+    expect((await postJson(`${s.url}/ingest/orders`, batch(2))).status).toBe(200);
+    await s.ingestor.flush();
+    expect(await count(s.warehouse)).toBe(8);
   });
 
   it('lets library maintenance run through the ingestor of the same process', async () => {

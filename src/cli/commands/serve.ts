@@ -20,6 +20,7 @@ interface ServeCliOptions {
   maxRows: number;
   queryTimeout: string;
   queryMemoryMb: number;
+  compactInterval: string;
 }
 
 export function serveCommand(program: Command): void {
@@ -58,6 +59,11 @@ export function serveCommand(program: Command): void {
       "a Host header to answer besides this machine's addresses (repeatable; others are refused)",
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
+    )
+    .option(
+      '--compact-interval <duration>',
+      'merge the small files of busy partitions in the background this often (0 = never)',
+      '60s',
     )
     .option('--max-rows <n>', 'largest /sql result; more rows is an error', positiveInt('--max-rows'), 10_000)
     .option('--query-timeout <duration>', '/sql queries are cancelled after this long (e.g. 30s, 2m)', '30s')
@@ -112,6 +118,7 @@ export function serveCommand(program: Command): void {
         accessToken: process.env.LAKEHOUSE_DASHBOARD_TOKEN || undefined,
         allowedHosts: opts.allowedHost,
         queries: { maxRows: opts.maxRows, timeoutMs, memoryMb: opts.queryMemoryMb },
+        compactIntervalMs: parseDuration(opts.compactInterval) * 1000,
         dedupe: opts.dedupe,
         likeCloudflare: opts.likeCloudflare === true,
         routes: dashboard?.routes,
