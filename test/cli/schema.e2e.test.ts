@@ -27,7 +27,7 @@ function makeProject(): string {
 /** A `lakehouse.config.ts` whose `orders` schema is `ordersExpr` (over `base`, the default schema). */
 function configText(ordersExpr: string, withRefunds: boolean): string {
   return `import { z } from 'zod';
-import { defaultCatalog, defineCatalog, defineConfig, defineStream, id, money, nullable, tenantId, text, timestamp } from '@company-manager/lakehouse';
+import { defaultCatalog, defineCatalog, defineConfig, defineStream, id, money, nullable, tenantId, text, timestamp } from '@company-manager/lakehouse/config';
 
 const base = defaultCatalog.streams.orders.schema;
 const orders = defineStream({ ...defaultCatalog.streams.orders, schema: ${ordersExpr} });
