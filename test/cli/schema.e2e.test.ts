@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STREAM_NAMES } from '../../src/domain/catalog.js';
 import { runCli } from '../support/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -151,14 +152,7 @@ describe('lakehouse init', () => {
       const r = await runCli(['schema', 'snapshot', '--json'], { cwd: project, env });
       expect(r.code, r.stderr).toBe(0);
       const snap = JSON.parse(readFileSync(join(project, 'lakehouse/schema.snapshot.json'), 'utf8'));
-      expect(Object.keys(snap.streams)).toEqual([
-        'orders',
-        'product_changes',
-        'user_activity',
-        'agent_decisions',
-        'sync_events',
-        'api_calls',
-      ]);
+      expect(Object.keys(snap.streams)).toEqual(STREAM_NAMES);
     } finally {
       rmSync(project, { recursive: true, force: true });
     }
