@@ -122,6 +122,15 @@ describe('lakehouse schema snapshot / check in a project with its own lakehouse.
       `lakehouse: config ${join(dir, 'broken.config.ts')}: stream refunds: lake partition "region" is not a field ` +
         '(fields: refund_id, tenant_id, amount, reason, refunded_at; computed from the time field: year, month, day, date, hour)',
     );
+    const cjs = join(dir, 'cjs');
+    mkdirSync(cjs);
+    writeFileSync(join(cjs, 'package.json'), '{"type":"commonjs"}\n');
+    writeFileSync(join(cjs, 'lakehouse.config.js'), configText('base', false));
+    const esmInCjs = await runCli(['schema', 'check'], { cwd: cjs, env });
+    expect(esmInCjs.code).toBe(2);
+    expect(esmInCjs.stderr).toMatch(
+      /lakehouse\.config\.js: does not load: Cannot use import statement outside a module \(name it lakehouse\.config\.mjs or \.ts/,
+    );
     const missing = await cli(['schema', 'check', '--config', 'nope.config.ts']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/config nope\.config\.ts: file not found/);
