@@ -72,7 +72,9 @@ async function load(file: string): Promise<ResolvedConfig> {
     // tsx loads a .ts config's imports of this package as separate module instances, so its
     // errors are recognized by name and code, not by instanceof.
     const ours = isLakehouseError(e) || ((e as Error)?.name === 'LakehouseError' && 'code' in (e as object));
-    const problem = ours ? (e as Error).message : `does not load: ${(e as Error)?.message ?? String(e)}`;
+    const problem = ours
+      ? (e as Error).message
+      : `does not load: ${(e as Error)?.message ?? String(e)}${hint(e)}`;
     throw new LakehouseError('CONFIG', `config ${file}: ${problem}`, { cause: e });
   }
   const exported = mod.default ?? namedExports(mod);
@@ -87,6 +89,13 @@ async function load(file: string): Promise<ResolvedConfig> {
   } catch (e) {
     throw new LakehouseError('CONFIG', `config ${file}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** What to do about the usual reason an ESM config does not load in a CommonJS package. */
+function hint(e: unknown): string {
+  return /Cannot use import statement outside a module/.test(String((e as Error)?.message))
+    ? ' (name it lakehouse.config.mjs or .ts, or set "type": "module" in package.json)'
+    : '';
 }
 
 /** A config without a default export: its named exports `catalog`, `relay`, `schemaSnapshot`. */

@@ -18,7 +18,7 @@ import {
   tenantId,
   text,
   timestamp,
-} from '@company-manager/lakehouse';
+} from '@company-manager/lakehouse/config';
 
 // A stream of your own: a strict zod object of lake-storable fields (see README,
 // "Define your own streams"). Add it to the catalog below to use it.

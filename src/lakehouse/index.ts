@@ -1,4 +1,5 @@
 /** The local data platform: Pipelines-compatible ingest, Iceberg tables on disk, SQL and a REST catalog. */
+export { addColumns, type NewColumn } from './addColumns.js';
 export { type CompactOptions, type CompactResult, compact } from './compact.js';
 export { type ExpireOptions, type ExpireResult, expireSnapshots } from './expireSnapshots.js';
 export { createIngestor, type Ingestor, type IngestorOptions, type IngestResult } from './ingestor.js';

@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STREAM_NAMES } from '../../src/domain/catalog.js';
 import { runCli } from '../support/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -27,7 +28,7 @@ function makeProject(): string {
 /** A `lakehouse.config.ts` whose `orders` schema is `ordersExpr` (over `base`, the default schema). */
 function configText(ordersExpr: string, withRefunds: boolean): string {
   return `import { z } from 'zod';
-import { defaultCatalog, defineCatalog, defineConfig, defineStream, id, money, nullable, tenantId, text, timestamp } from '@company-manager/lakehouse';
+import { defaultCatalog, defineCatalog, defineConfig, defineStream, id, money, nullable, tenantId, text, timestamp } from '@company-manager/lakehouse/config';
 
 const base = defaultCatalog.streams.orders.schema;
 const orders = defineStream({ ...defaultCatalog.streams.orders, schema: ${ordersExpr} });
@@ -121,6 +122,15 @@ describe('lakehouse schema snapshot / check in a project with its own lakehouse.
       `lakehouse: config ${join(dir, 'broken.config.ts')}: stream refunds: lake partition "region" is not a field ` +
         '(fields: refund_id, tenant_id, amount, reason, refunded_at; computed from the time field: year, month, day, date, hour)',
     );
+    const cjs = join(dir, 'cjs');
+    mkdirSync(cjs);
+    writeFileSync(join(cjs, 'package.json'), '{"type":"commonjs"}\n');
+    writeFileSync(join(cjs, 'lakehouse.config.js'), configText('base', false));
+    const esmInCjs = await runCli(['schema', 'check'], { cwd: cjs, env });
+    expect(esmInCjs.code).toBe(2);
+    expect(esmInCjs.stderr).toMatch(
+      /lakehouse\.config\.js: does not load: Cannot use import statement outside a module \(name it lakehouse\.config\.mjs or \.ts/,
+    );
     const missing = await cli(['schema', 'check', '--config', 'nope.config.ts']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/config nope\.config\.ts: file not found/);
@@ -151,14 +161,7 @@ describe('lakehouse init', () => {
       const r = await runCli(['schema', 'snapshot', '--json'], { cwd: project, env });
       expect(r.code, r.stderr).toBe(0);
       const snap = JSON.parse(readFileSync(join(project, 'lakehouse/schema.snapshot.json'), 'utf8'));
-      expect(Object.keys(snap.streams)).toEqual([
-        'orders',
-        'product_changes',
-        'user_activity',
-        'agent_decisions',
-        'sync_events',
-        'api_calls',
-      ]);
+      expect(Object.keys(snap.streams)).toEqual(STREAM_NAMES);
     } finally {
       rmSync(project, { recursive: true, force: true });
     }

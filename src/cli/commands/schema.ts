@@ -100,36 +100,31 @@ async function snapshot(opts: SchemaOpts): Promise<void> {
     );
 }
 
+/** The options both subcommands take: where the config and the snapshot are. */
+function withFiles(cmd: Command): Command {
+  return cmd
+    .option(
+      '--config <path>',
+      'config file (default: LAKEHOUSE_CONFIG, else lakehouse.config.ts|.mts|.js|.mjs here)',
+    )
+    .option(
+      '--snapshot <path>',
+      "snapshot file (default: the config's schemaSnapshot, lakehouse/schema.snapshot.json)",
+    );
+}
+
 /** `lakehouse schema check|snapshot`: compare the catalog with the deployed snapshot, or record it. */
 export function schemaCommand(program: Command): void {
   const schema = program
     .command('schema')
     .description('Schema evolution: compare the stream catalog with the committed snapshot, or record it');
-  schema
-    .command('check')
+  withFiles(schema.command('check'))
     .description('Classify each change since the snapshot: additive (allowed) or breaking (refused, exit 1)')
-    .option(
-      '--config <path>',
-      'config file (default: LAKEHOUSE_CONFIG, else lakehouse.config.ts|.mts|.js|.mjs here)',
-    )
-    .option(
-      '--snapshot <path>',
-      "snapshot file (default: the config's schemaSnapshot, lakehouse/schema.snapshot.json)",
-    )
     .option('--json', 'print {"ok","additive","breaking","changes":[...]} as JSON')
     .action(check);
-  schema
-    .command('snapshot')
+  withFiles(schema.command('snapshot'))
     .description(
       'Record the catalog as deployed (a JSON file to commit); refuses breaking changes unless --allow-breaking',
-    )
-    .option(
-      '--config <path>',
-      'config file (default: LAKEHOUSE_CONFIG, else lakehouse.config.ts|.mts|.js|.mjs here)',
-    )
-    .option(
-      '--snapshot <path>',
-      "snapshot file (default: the config's schemaSnapshot, lakehouse/schema.snapshot.json)",
     )
     .option(
       '--allow-breaking',
