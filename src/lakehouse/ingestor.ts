@@ -1,8 +1,8 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { StreamName } from '../domain/catalog.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
-import { type IngestMode, ingestBehaviour } from './ingestMode.js';
 import { compact } from './compact.js';
+import { type IngestMode, ingestBehaviour } from './ingestMode.js';
 import { TableWriter } from './tableWriter.js';
 import { checkRecords, type RecordError, type RecordErrorReason } from './validateRecords.js';
 import { acquireWarehouseLock, type WarehouseLock } from './warehouseLock.js';
