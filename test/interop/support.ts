@@ -33,7 +33,14 @@ export async function startReader(
   const env = interopEnv();
   const child = spawn(env.python, [READERS, engine, JSON.stringify({ catalog, ...env })], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, TZ: 'UTC', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    // Spark binds to loopback rather than looking up the machine's address.
+    env: {
+      ...process.env,
+      TZ: 'UTC',
+      PYTHONUNBUFFERED: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+      SPARK_LOCAL_IP: '127.0.0.1',
+    },
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
