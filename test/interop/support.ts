@@ -161,8 +161,9 @@ export const SPARK_OF_ICEBERG: Record<string, string> = {
 };
 
 /**
- * Rows in one comparable form: sorted by `key`, exact decimals as their text at the column's
- * scale (our JSON has numbers, the engines Python decimals), everything else as is.
+ * Rows in one comparable form, sorted by `key`. Decimal columns: our JSON has numbers, which
+ * become their text at the column's scale; the engines' exact decimal text is kept as it
+ * is, so a wrong scale shows. Everything else as is.
  */
 export function canonical(
   rows: Record<string, unknown>[],
@@ -174,7 +175,7 @@ export function canonical(
       Object.fromEntries(
         Object.entries(r).map(([k, v]) => [
           k,
-          v !== null && decimalScale[k] !== undefined ? Number(v).toFixed(decimalScale[k]) : v,
+          typeof v === 'number' && decimalScale[k] !== undefined ? v.toFixed(decimalScale[k]) : v,
         ]),
       ),
     )
