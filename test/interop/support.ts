@@ -33,7 +33,14 @@ export async function startReader(
   const env = interopEnv();
   const child = spawn(env.python, [READERS, engine, JSON.stringify({ catalog, ...env })], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, TZ: 'UTC', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    // Spark binds to loopback rather than looking up the machine's address.
+    env: {
+      ...process.env,
+      TZ: 'UTC',
+      PYTHONUNBUFFERED: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+      SPARK_LOCAL_IP: '127.0.0.1',
+    },
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -154,8 +161,9 @@ export const SPARK_OF_ICEBERG: Record<string, string> = {
 };
 
 /**
- * Rows in one comparable form: sorted by `key`, exact decimals as their text at the column's
- * scale (our JSON has numbers, the engines Python decimals), everything else as is.
+ * Rows in one comparable form, sorted by `key`. Decimal columns: our JSON has numbers, which
+ * become their text at the column's scale; the engines' exact decimal text is kept as it
+ * is, so a wrong scale shows. Everything else as is.
  */
 export function canonical(
   rows: Record<string, unknown>[],
@@ -167,7 +175,7 @@ export function canonical(
       Object.fromEntries(
         Object.entries(r).map(([k, v]) => [
           k,
-          v !== null && decimalScale[k] !== undefined ? Number(v).toFixed(decimalScale[k]) : v,
+          typeof v === 'number' && decimalScale[k] !== undefined ? v.toFixed(decimalScale[k]) : v,
         ]),
       ),
     )
