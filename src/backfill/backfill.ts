@@ -132,10 +132,12 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
             const v = raw[field];
             data[field] = numeric.includes(field) && typeof v === 'string' ? Number(v) : v;
           }
-          const keyText = keys.map((k) => keyString(raw[k])).join('\u001f');
           events.push(
             createEvent(o.stream, data as never, {
-              eventId: uuidv5(`${o.stream}\u001f${keyText}`, BACKFILL_NAMESPACE),
+              eventId: keyedEventId(
+                o.stream,
+                keys.map((k) => raw[k]),
+              ),
               eventType: o.eventType,
             }),
           );
@@ -176,6 +178,15 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
   }
   const { total: _total, ...rest } = p;
   return { ...rest, interrupted: o.signal?.aborted === true && p.read < p.total };
+}
+
+/**
+ * The event id of a source record identified by key values: UUIDv5 of the stream and the
+ * values (dates as ISO-8601), so loading the same record again, by `backfill` or by
+ * `emit --key`, is a duplicate and is skipped.
+ */
+export function keyedEventId(stream: StreamName, values: unknown[]): string {
+  return uuidv5(`${stream}\u001f${values.map(keyString).join('\u001f')}`, BACKFILL_NAMESPACE);
 }
 
 function keyString(v: unknown): string {

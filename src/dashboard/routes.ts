@@ -13,6 +13,7 @@ import { QueryError } from '../lakehouse/query.js';
 import { createQueryPool, type QueryPool, type QueryPoolOptions } from '../lakehouse/queryPool.js';
 import { replay } from '../relay/replay.js';
 import { DASHBOARD_HTML } from './page.js';
+import { createRelayLiveness } from './relayLiveness.js';
 import { readDashboardState } from './state.js';
 
 /** Options of {@link createDashboard}. */
@@ -114,6 +115,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     board = { handler: adapter.getRouter() as Handler, queue, redis };
     return board;
   };
+  const liveness = createRelayLiveness(
+    options.redisUrl ?? envConfig().redisUrl,
+    options.queueName ?? `lakehouse-relay-${options.schema}`,
+  );
   return {
     async routes(req, res, path) {
       if (path !== '/dashboard' && !path.startsWith('/dashboard/')) return false;
@@ -147,7 +152,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         return true;
       }
       if (path === '/dashboard/api/state' && req.method === 'GET') {
-        sendJson(res, 200, await readDashboardState(pool, options.schema, options.warehouse));
+        sendJson(
+          res,
+          200,
+          await readDashboardState(pool, options.schema, options.warehouse, liveness.workers),
+        );
         return true;
       }
       if (path === '/dashboard/api/replay' && req.method === 'POST') {
@@ -197,6 +206,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         await board.queue.close().catch(() => {});
         board.redis.disconnect();
       }
+      await liveness.close();
       await pool.end();
     },
   };

@@ -32,9 +32,24 @@ export interface LakeTableState {
   lastCommit: string | null;
 }
 
+/** Events delivered in one minute to one stream (from `delivery_log`, so it survives a reload). */
+export interface ThroughputPoint {
+  minute: string;
+  stream: string;
+  events: number;
+}
+
+/** Whether a relay runs: its BullMQ workers connected now (null: Redis did not answer). */
+export interface RelayState {
+  workers: number | null;
+}
+
 export interface DashboardState {
   at: string;
   streams: StreamStatus[];
+  /** The last hour of deliveries, per minute and stream. */
+  history: ThroughputPoint[];
+  relay: RelayState;
   parked: ParkedGroup[];
   failed: FailedPartition[];
   tables: LakeTableState[];
@@ -45,9 +60,10 @@ export async function readDashboardState(
   pool: pg.Pool,
   schema: string,
   warehouse: string,
+  relayWorkers: () => Promise<number | null> = async () => null,
 ): Promise<DashboardState> {
   const s = ident(schema);
-  const [status, parked, failed, tables] = await Promise.all([
+  const [status, parked, failed, tables, history, workers] = await Promise.all([
     readStatus(toExecutor(pool), schema),
     pool.query<{ stream: string; partition_key: string; n: string; reason: string; error: string }>(
       `SELECT stream, partition_key, count(*) AS n, min(reason) AS reason, min(error) AS error
@@ -65,10 +81,21 @@ export async function readDashboardState(
         ORDER BY stream, partition_key LIMIT 200`,
     ),
     readTables(warehouse),
+    pool.query<{ minute: Date; stream: string; events: string }>(
+      `SELECT minute, stream, events FROM ${s}.delivery_log
+        WHERE minute >= date_trunc('minute', now()) - interval '60 minutes' ORDER BY minute, stream`,
+    ),
+    relayWorkers(),
   ]);
   return {
     at: new Date().toISOString(),
     streams: status.streams,
+    history: history.rows.map((r) => ({
+      minute: new Date(r.minute).toISOString(),
+      stream: r.stream,
+      events: Number(r.events),
+    })),
+    relay: { workers },
     parked: parked.rows.map((r) => ({
       stream: r.stream,
       partitionKey: r.partition_key,

@@ -130,7 +130,14 @@ export async function drainPartition(
       const before = attemptedUpto;
       await markAttempt(client, schema, p, maxPos, resent);
       attemptedUpto = Math.max(attemptedUpto, maxPos);
-      if (resent > 0) ctx.metrics.resent.inc({ stream: p.stream }, resent);
+      if (resent > 0) {
+        ctx.metrics.resent.inc({ stream: p.stream }, resent);
+        // At-least-once made visible: these may arrive twice (the lake deduplicates by event_id).
+        log.warn(
+          { resent, fromPosition: records[0]?.position, upTo: before },
+          'resending events a previous attempt may have delivered',
+        );
+      }
       const started = performance.now();
       ctx.metrics.inFlight.inc();
       let outcome: SinkOutcome;

@@ -184,4 +184,56 @@ describe('dashboard', () => {
     await page.screenshot({ path: join(tmpdir(), 'lakehouse-dashboard-queues.png') });
     expect((await fetch(`${url}/dashboard/queues`)).status).toBe(401);
   });
+
+  it('warns when events are stuck, shows whether a relay runs, and draws the last hour with labelled axes across reloads', async () => {
+    const profile = await mkdtemp(join(tmpdir(), 'lh-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+    });
+    const page = await browser.newPage();
+    // Events waiting for ten minutes, and no relay running: the operator must see it.
+    await inTransaction(db.pool, (c) => db.outbox.emit(c, { stream: 'orders', data: order('late-1', 'tl') }));
+    await db.pool.query(
+      `UPDATE "${db.schema}".events SET created_at = now() - interval '10 minutes'
+        WHERE position IN (SELECT position FROM "${db.schema}".pending)`,
+    );
+    await page.goto(`${url}/dashboard?token=${TOKEN}`);
+    const relay = page.locator('#relay');
+    await expect.poll(() => relay.textContent(), { timeout: 15_000 }).toBe('no relay running');
+    await expect
+      .poll(() => page.locator('#alert').textContent(), { timeout: 10_000 })
+      .toContain('no relay is running');
+    expect(await page.locator('#streams tr[data-stream="orders"]').getAttribute('class')).toBe('stuck');
+    // The history comes from delivery_log: the 30 delivered orders are on the chart after a reload.
+    await page.reload();
+    await expect.poll(() => page.locator('#chart polyline').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await page.locator('#chart').textContent()).not.toContain('no deliveries');
+    expect(await page.locator('#chart .axis-label').allTextContents()).toEqual([
+      'time (UTC, minute)',
+      'events per minute',
+    ]);
+    expect(await page.locator('#chart .xtick').count()).toBe(7);
+    await page.screenshot({ path: join(tmpdir(), 'lakehouse-dashboard-stuck.png'), fullPage: true });
+
+    const running = startCli(['relay'], {
+      ...db.env,
+      LAKEHOUSE_SINK_URL: `${url}/ingest/{stream}`,
+      LAKEHOUSE_LOG_LEVEL: 'warn',
+    });
+    try {
+      await expect.poll(() => relay.textContent(), { timeout: 20_000 }).toMatch(/^relay running/);
+      await expect.poll(() => page.locator('#alert').isVisible(), { timeout: 20_000 }).toBe(false);
+      await page.screenshot({ path: join(tmpdir(), 'lakehouse-dashboard-health.png'), fullPage: true });
+    } finally {
+      expect(await running.kill('SIGTERM')).toBe(0);
+    }
+    await expect.poll(() => relay.textContent(), { timeout: 20_000 }).toBe('no relay running');
+  });
 });

@@ -12,11 +12,16 @@ describe('migrate', () => {
     expect(await migrate(url, { schema })).toMatchObject({ applied: 0, total: 1 });
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    const { rows } = await c.query(
-      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
-      [schema],
-    );
-    await c.end();
+    let rows: { table_name: string }[];
+    try {
+      ({ rows } = await c.query(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
+        [schema],
+      ));
+    } finally {
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.end();
+    }
     expect(rows.map((r) => r.table_name)).toEqual([
       '__migrations',
       'aggregate_streams',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { migrate } from '../../src/outbox/migrate.js';
@@ -17,7 +18,42 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-/** A fresh migrated schema named after the test file; left in place for inspection. */
+/**
+ * Drops what a test file created under its schema name: the schema, the schemas named after
+ * it (the demo's `<schema>_app`, `<schema>_x`, ...) and its relay queue's Redis keys. Runs
+ * from `close()`, which every file calls in `afterAll`, so also after a failed test.
+ */
+async function dropTestSchema(databaseUrl: string, redisUrl: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>(
+      "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $1 || '\\_%'",
+      [schema],
+    );
+    for (const r of rows) await client.query(`DROP SCHEMA IF EXISTS "${r.nspname}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `bull:lakehouse-relay-${schema}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // Redis down: nothing of this test to clean there.
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A fresh migrated schema named after the test file; dropped (with its queue) by `close()`. */
 export async function createTestDb(testFile: string): Promise<TestDb> {
   const databaseUrl = inject('databaseUrl');
   const redisUrl = inject('redisUrl');
@@ -38,7 +74,10 @@ export async function createTestDb(testFile: string): Promise<TestDb> {
     pool,
     outbox: createOutbox({ schema }),
     env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LAKEHOUSE_DB_SCHEMA: schema },
-    close: () => pool.end(),
+    close: async () => {
+      await pool.end();
+      await dropTestSchema(databaseUrl, redisUrl, schema);
+    },
   };
 }
 

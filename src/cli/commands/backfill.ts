@@ -4,6 +4,7 @@ import { type BackfillProgress, backfill } from '../../backfill/backfill.js';
 import { isStreamName, STREAM_NAMES } from '../../domain/catalog.js';
 import { LakehouseError } from '../../errors.js';
 import { createOutbox } from '../../outbox/outbox.js';
+import type { PartitionRef } from '../../outbox/rows.js';
 import { createRelayTrigger } from '../../relay/trigger.js';
 import { type CliContext, EXIT, positiveInt } from '../context.js';
 
@@ -68,10 +69,14 @@ export function backfillCommand(program: Command, ctx: () => CliContext): void {
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      // Connected at the first commit, not before: a query that fails at once (a typo) then
-      // never opens a Redis connection that would have to be torn down mid-handshake.
+      // Created at the first commit: a run that fails before writing (a mistake in --sql)
+      // never opens a Redis connection it would have to close half-initialized.
       let trigger: ReturnType<typeof createRelayTrigger> | undefined;
-      const wake = opts.wake && !opts.dryRun;
+      const wakeRelay = async (partitions: PartitionRef[]) => {
+        if (!opts.wake || opts.dryRun) return;
+        trigger ??= createRelayTrigger({ redisUrl: c.config.redisUrl, schema: c.config.schema });
+        await trigger.wake(partitions);
+      };
       const tty = process.stderr.isTTY === true;
       const startedAt = Date.now();
       let lastLine = 0;
@@ -90,11 +95,7 @@ export function backfillCommand(program: Command, ctx: () => CliContext): void {
           eventType: opts.eventType,
           signal: stop.signal,
           onReject: (r) => rejects?.write(`${JSON.stringify(r)}\n`),
-          onCommit: async (partitions) => {
-            if (!wake) return;
-            trigger ??= createRelayTrigger({ redisUrl: c.config.redisUrl, schema: c.config.schema });
-            await trigger.wake(partitions);
-          },
+          onCommit: wakeRelay,
           onProgress: (p) => {
             if (tty) process.stderr.write(`\r\x1b[K${bar(p, startedAt)}`);
             else if (Date.now() - lastLine > 2000 || p.read === p.total) {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { keyedEventId } from '../../backfill/backfill.js';
 import { isStreamName, STREAM_NAMES, type StreamName } from '../../domain/catalog.js';
 import type { EventEnvelope } from '../../domain/envelope.js';
 import { ValidationError, type ValidationIssue } from '../../errors.js';
@@ -9,6 +10,7 @@ import { readNdjson } from '../ndjson.js';
 
 interface EmitOptions {
   batchSize: number;
+  key?: string[];
   json?: boolean;
   wake: boolean;
 }
@@ -27,12 +29,23 @@ export function emitCommand(
     .argument('<stream>', `lake stream: ${STREAM_NAMES.join(', ')}`)
     .argument('[file]', 'NDJSON file, or - for standard input', '-')
     .option('--batch-size <n>', 'records per transaction', positiveInt('--batch-size'), 500)
+    .option(
+      '--key <fields>',
+      'derive each event_id from these fields (comma-separated, e.g. order_id,status) as backfill does, so ' +
+        'emitting the same file again writes nothing twice; an explicit "event_id" wins',
+      (v) =>
+        v
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+    )
     .option('--json', 'print {"written":N,"duplicates":N,"rejected":N}')
     .option('--no-wake', 'do not queue relay work after commit (the relay sweep still finds the events)')
     .addHelpText(
       'after',
       '\nEach line is one record with the stream\'s fields; an optional "event_id" (UUID) is the\n' +
-        'idempotency key and an optional "event_type" names the event. An invalid line stops the\n' +
+        'idempotency key and an optional "event_type" names the event. Without event_id or --key, every\n' +
+        'run writes new events: emitting the same file twice doubles its data. An invalid line stops the\n' +
         'run with exit code 1: its batch is not written, earlier batches stay committed.',
     )
     .action(async (stream: string, file: string, opts: EmitOptions) => {
@@ -84,7 +97,7 @@ export function emitCommand(
         if (error) issues.push({ stream, field: '', problem: error, line });
         else {
           try {
-            batch.push(toEvent(outbox, stream, value, line));
+            batch.push(toEvent(outbox, stream, value, line, opts.key));
             batchLines.push(line);
           } catch (e) {
             if (!(e instanceof ValidationError)) throw e;
@@ -149,6 +162,18 @@ async function findRejectedLine(
   return lines[0]!;
 }
 
+function idFromKey(stream: StreamName, data: Record<string, unknown>, key: string[], line: number): string {
+  const missing = key.filter((k) => data[k] === null || data[k] === undefined);
+  if (missing.length > 0)
+    throw new ValidationError(
+      missing.map((field) => ({ stream, field, problem: 'is a --key field and must be present', line })),
+    );
+  return keyedEventId(
+    stream,
+    key.map((k) => data[k]),
+  );
+}
+
 function countLines(issues: ValidationIssue[]): number {
   return new Set(issues.map((i) => i.line)).size;
 }
@@ -158,11 +183,13 @@ function toEvent(
   stream: StreamName,
   value: unknown,
   line: number,
+  key?: string[],
 ): EventEnvelope {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ValidationError([{ stream, field: '', problem: 'each line must be a JSON object', line }]);
   }
-  const { event_id, event_type, ...data } = value as Record<string, unknown>;
+  const { event_id: given, event_type, ...data } = value as Record<string, unknown>;
+  const event_id = given ?? (key ? idFromKey(stream, data, key, line) : undefined);
   try {
     const [env] = outbox.prepare([
       {
