@@ -97,6 +97,8 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
 /** Stores the lane count when asked; refused while events are pending. Returns the stored count. */
 async function applyLaneCount(client: pg.Client, schema: string, lanes: number | undefined): Promise<number> {
   const s = ident(schema);
+  const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${s}.settings`]);
+  if (!exists.rows[0]?.t) return DEFAULT_LANE_COUNT; // migrations older than lanes (tests of the upgrade)
   const { rows } = await client.query<{ lane_count: number }>(`SELECT lane_count FROM ${s}.settings`);
   const current = rows[0]?.lane_count ?? DEFAULT_LANE_COUNT;
   if (lanes === undefined || lanes === current) return current;
