@@ -8,15 +8,27 @@ export interface LaneState {
   retryInMs: number;
 }
 
-/** Reads (creating if needed) the state row of a lane. Called once per drain, under the lock. */
+const STATE_COLUMNS = `attempted_upto, failed_at IS NOT NULL AS failed,
+  greatest(0, ceil(extract(epoch FROM next_retry_at - now()) * 1000))::float8 AS retry_in_ms`;
+
+/**
+ * Reads the state row of a lane, creating it on the lane's first drain. Called once per
+ * drain, under the lock; a plain read when the row exists (no write, no WAL flush per visit).
+ */
 export async function loadLaneState(conn: Conn, schema: string, l: Lane): Promise<LaneState> {
-  const { rows } = await conn.query(
-    `INSERT INTO ${q(schema)}.lanes AS la (stream, lane) VALUES ($1, $2)
-     ON CONFLICT (stream, lane) DO UPDATE SET stream = la.stream
-     RETURNING attempted_upto, failed_at IS NOT NULL AS failed,
-               greatest(0, ceil(extract(epoch FROM next_retry_at - now()) * 1000))::float8 AS retry_in_ms`,
-    [l.stream, l.lane],
-  );
+  const s = q(schema);
+  let { rows } = await conn.query(`SELECT ${STATE_COLUMNS} FROM ${s}.lanes WHERE stream = $1 AND lane = $2`, [
+    l.stream,
+    l.lane,
+  ]);
+  if (rows.length === 0) {
+    ({ rows } = await conn.query(
+      `INSERT INTO ${s}.lanes AS la (stream, lane) VALUES ($1, $2)
+       ON CONFLICT (stream, lane) DO UPDATE SET stream = la.stream
+       RETURNING ${STATE_COLUMNS}`,
+      [l.stream, l.lane],
+    ));
+  }
   const r = rows[0];
   return {
     attemptedUpto: r.attempted_upto === null ? null : Number(r.attempted_upto),
