@@ -3,6 +3,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { type Logger, pino } from 'pino';
+import { LakehouseError } from '../errors.js';
 import { ident } from '../outbox/executor.js';
 import { DEFAULT_LANE_COUNT } from '../outbox/lanes.js';
 import type { PartitionRef } from '../outbox/rows.js';
@@ -15,7 +16,7 @@ import { DRAIN, drainJob, laneOfJob, lanesOf, SWEEP } from './jobs.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './options.js';
 import { delay, RateLimiter } from './rateLimiter.js';
-import { createRelayPool } from './relayPool.js';
+import { assertSessionConnection, createRelayPool } from './relayPool.js';
 import type { Sink } from './sink.js';
 import type { Lane } from './sql.js';
 
@@ -99,6 +100,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
   async function sweep(): Promise<void> {
     if (!parts) return;
+    parts.laneCount = await readLaneCount(parts.pool, opts.schema);
     const lanes = await findPendingLanes(parts.pool, opts.schema);
     const now = Date.now();
     beat.lastSweepAt = now;
@@ -187,7 +189,18 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
   async function createParts(): Promise<Parts> {
     const pool = createRelayPool(opts, logger);
-    const laneCount = await readLaneCount(pool, opts.schema);
+    let laneCount = DEFAULT_LANE_COUNT;
+    try {
+      await assertSessionConnection(pool);
+      laneCount = await readLaneCount(pool, opts.schema);
+    } catch (e) {
+      if (e instanceof LakehouseError) {
+        await pool.end().catch(() => {});
+        throw e;
+      }
+      // The database is not reachable yet: the sweep reads the lane count once it is.
+      logger.warn({ error: (e as Error).message }, 'could not read the outbox settings yet; will retry');
+    }
     const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
     connection.on('error', (e) => logger.warn({ error: e.message }, 'redis connection error'));
     const queue = new Queue(opts.queueName, { connection, prefix: opts.queuePrefix });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { LakehouseError } from '../errors.js';
 import type { ResolvedRelayOptions } from './options.js';
 
 /**
@@ -39,4 +40,31 @@ export async function serverKeepalive(client: pg.PoolClient): Promise<void> {
     'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3',
   );
   keepaliveSet.add(client);
+}
+
+/**
+ * Refuses a transaction pooler (PgBouncer in transaction mode) where it can tell: on one
+ * checked-out client, consecutive statements outside a transaction must run in the same
+ * server session. Through a transaction pooler they may not, and then the lane locks
+ * (session advisory locks) would not hold. A pooler that happens to keep the session is not
+ * detected; the README states the requirement.
+ */
+export async function assertSessionConnection(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    const pids = new Set<number>();
+    for (let i = 0; i < 4; i++) {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      pids.add(Number(rows[0]?.pid));
+    }
+    if (pids.size > 1) {
+      throw new LakehouseError(
+        'CONFIG',
+        'DATABASE_URL of the relay goes through a transaction pooler (consecutive statements ran in different ' +
+          'server sessions): the relay needs a direct or session-pooled connection for its lane locks',
+      );
+    }
+  } finally {
+    client.release();
+  }
 }
