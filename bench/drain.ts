@@ -17,50 +17,34 @@ import {
 } from './lib.js';
 
 const TENANTS = 200;
+const MANY_TENANTS = 10_000;
 const BIN = fileURLToPath(new URL('../bin/lakehouse.js', import.meta.url));
 
 /**
- * The raw PostgreSQL limit: the fastest plain-SQL loop we found that reads a partition's
- * pending rows in position order, 1,000 at a time, joined to `events` for the payload, and
- * DELETEs them, one statement per batch; two connections (one per core) over the partitions.
+ * The raw PostgreSQL limit, as the issue defines it: the fastest plain-SQL loop we found
+ * that deletes the next 1,000 pending rows **in position order across all partitions** and
+ * returns their payloads (joined to `events`), one statement per batch, on one connection
+ * (one ordered stream has no parallelism). It gets its own index on `pending (position)`
+ * (the relay has none: it reads by lane), so the baseline is the best plain SQL can do.
  */
 async function rawDrain(cfg: BenchConfig, schema: string, total: number): Promise<number> {
   const s = q(schema);
-  const parts = await withClient(cfg.databaseUrl, async (c) => {
-    const r = await c.query<{ partition_key: string }>(`SELECT DISTINCT partition_key FROM ${s}.pending`);
-    return r.rows.map((x) => x.partition_key);
-  });
-  let next = 0;
+  await withClient(cfg.databaseUrl, (c) => c.query(`CREATE INDEX ON ${s}.pending (position)`));
   let drained = 0;
   const t0 = performance.now();
-  await Promise.all(
-    [0, 1].map(async () => {
-      const c = new pg.Client({ connectionString: cfg.databaseUrl });
-      await c.connect();
-      try {
-        for (let p = parts[next++]; p !== undefined; p = parts[next++]) {
-          for (;;) {
-            const r = await c.query(
-              `WITH b AS (
-                 SELECT position FROM ${s}.pending WHERE stream = 'orders' AND partition_key = $1
-                  ORDER BY position LIMIT 1000),
-               d AS (
-                 DELETE FROM ${s}.pending p USING b
-                  WHERE p.stream = 'orders' AND p.partition_key = $1 AND p.position = b.position
-                 RETURNING p.position)
-               SELECT e.event_id, e.event_type, e.payload FROM d JOIN ${s}.events e ON e.position = d.position
-                ORDER BY d.position`,
-              [p],
-            );
-            drained += r.rows.length;
-            if (r.rows.length < 1000) break;
-          }
-        }
-      } finally {
-        await c.end();
-      }
-    }),
-  );
+  await withClient(cfg.databaseUrl, async (c) => {
+    for (;;) {
+      const r = await c.query(
+        `WITH d AS (
+           DELETE FROM ${s}.pending WHERE position IN (SELECT position FROM ${s}.pending ORDER BY position LIMIT 1000)
+           RETURNING position)
+         SELECT e.event_id, e.event_type, e.payload FROM d JOIN ${s}.events e ON e.position = d.position
+          ORDER BY d.position`,
+      );
+      drained += r.rows.length;
+      if (r.rows.length < 1000) break;
+    }
+  });
   if (drained !== total) throw new Error(`raw drain read ${drained} of ${total}`);
   return drained / ((performance.now() - t0) / 1000);
 }
@@ -124,15 +108,34 @@ async function relayDrain(cfg: BenchConfig, schema: string, total: number, sink:
   return { rate, half, end, peakRss };
 }
 
-async function freshOutbox(cfg: BenchConfig, schema: string, total: number) {
+async function freshOutbox(cfg: BenchConfig, schema: string, total: number, tenants = TENANTS) {
   await migrate(cfg.databaseUrl, { schema });
-  progress(`drain: prefilling ${total.toLocaleString('en')} events over ${TENANTS} tenants in ${schema}`);
+  progress(`drain: prefilling ${total.toLocaleString('en')} events over ${tenants} tenants in ${schema}`);
   const t0 = performance.now();
-  await prefillOutbox(cfg.databaseUrl, schema, total, TENANTS);
+  await prefillOutbox(cfg.databaseUrl, schema, total, tenants);
   progress(`drain: prefilled in ${round((performance.now() - t0) / 1000, 1)}s`);
 }
 
-/** Figures 2 and 5: relay drain throughput vs the raw SQL limit, and the relay process's memory. */
+/** Drains a fresh outbox of `total` events over `tenants` tenants with `n` relay processes, then drops it. */
+async function measuredDrain(
+  cfg: BenchConfig,
+  sink: BenchSink,
+  schema: string,
+  total: number,
+  tenants: number,
+  n: number,
+) {
+  await freshOutbox(cfg, schema, total, tenants);
+  progress(
+    `drain: ${n} relay process(es), ${tenants} tenants (bin/lakehouse.js relay --until-idle --concurrency 8)`,
+  );
+  const r = await relayDrain(cfg, schema, total, sink, n);
+  progress(`drain: ${round(r.rate, 0)} events/s; relay peak RSS ${r.end?.hwmMiB} MiB`);
+  await withClient(cfg.databaseUrl, (c) => c.query(`DROP SCHEMA ${q(schema)} CASCADE`));
+  return r;
+}
+
+/** Figures 2 and 5: relay drain throughput (200 and 10,000 tenants) vs the raw SQL limit, and the relay's memory. */
 export async function benchDrain(
   cfg: BenchConfig,
   sink: BenchSink,
@@ -140,41 +143,38 @@ export async function benchDrain(
 ): Promise<Record<string, Figure>> {
   const total = cfg.quick ? 100_000 : 1_000_000;
   const rawSchema = schemas('raw');
-  await freshOutbox(cfg, rawSchema, total);
-  progress('drain: raw SQL limit (DELETE ... RETURNING joined to events, batches of 1000)');
+  await freshOutbox(cfg, rawSchema, total, MANY_TENANTS);
+  progress(
+    'drain: raw SQL limit (DELETE the next 1,000 in position order across partitions, RETURNING payloads)',
+  );
   const raw = await rawDrain(cfg, rawSchema, total);
   progress(`drain: raw ${round(raw, 0)} events/s`);
   await withClient(cfg.databaseUrl, (c) => c.query(`DROP SCHEMA ${q(rawSchema)} CASCADE`));
 
-  const one = schemas('relay1');
-  await freshOutbox(cfg, one, total);
-  progress('drain: one relay process (bin/lakehouse.js relay --until-idle --concurrency 8)');
-  const r1 = await relayDrain(cfg, one, total, sink, 1);
-  progress(`drain: one relay ${round(r1.rate, 0)} events/s; peak RSS ${r1.end?.hwmMiB} MiB`);
-  await withClient(cfg.databaseUrl, (c) => c.query(`DROP SCHEMA ${q(one)} CASCADE`));
+  const r1 = await measuredDrain(cfg, sink, schemas('relay1'), total, TENANTS, 1);
+  const r2 = await measuredDrain(cfg, sink, schemas('relay2'), total, TENANTS, 2);
+  const m1 = await measuredDrain(cfg, sink, schemas('many1'), total, MANY_TENANTS, 1);
+  const m2 = await measuredDrain(cfg, sink, schemas('many2'), total, MANY_TENANTS, 2);
 
-  const two = schemas('relay2');
-  await freshOutbox(cfg, two, total);
-  progress('drain: two relay processes');
-  const r2 = await relayDrain(cfg, two, total, sink, 2);
-  progress(`drain: two relays ${round(r2.rate, 0)} events/s`);
-  await withClient(cfg.databaseUrl, (c) => c.query(`DROP SCHEMA ${q(two)} CASCADE`));
-
-  const note = `${total.toLocaleString('en')} events, ${TENANTS} tenants; baseline = raw SQL drain (2 connections) on an identical copy`;
+  const base = 'baseline = raw SQL drain in position order across all partitions (1 connection), same run';
+  const note = `${total.toLocaleString('en')} events, ${TENANTS} tenants; ${base}`;
+  const many = `${total.toLocaleString('en')} events, ${MANY_TENANTS.toLocaleString('en')} tenants (${total / MANY_TENANTS} each); ${base}`;
   return {
     drainOneRelay: ratioFigure(r1.rate, raw, 'events/s', 'ratio >= 0.5', (r) => r >= 0.5, note),
     drainTwoRelays: ratioFigure(r2.rate, raw, 'events/s', 'ratio >= 0.5', (r) => r >= 0.5, note),
+    drainManyTenants: ratioFigure(m1.rate, raw, 'events/s', 'ratio >= 0.5', (r) => r >= 0.5, many),
+    drainManyTenantsTwoRelays: ratioFigure(m2.rate, raw, 'events/s', 'ratio >= 0.6', (r) => r >= 0.6, many),
     relayPeakRss: {
-      value: r1.end?.hwmMiB ?? Number.NaN,
+      value: m1.end?.hwmMiB ?? Number.NaN,
       unit: 'MiB',
       goal: '< 200 MiB',
-      goalMet: (r1.end?.hwmMiB ?? Number.POSITIVE_INFINITY) < 200,
-      note: `VmHWM of the relay process after draining ${total.toLocaleString('en')} events`,
+      goalMet: (m1.end?.hwmMiB ?? Number.POSITIVE_INFINITY) < 200,
+      note: `VmHWM of the relay process after draining ${total.toLocaleString('en')} events over ${MANY_TENANTS.toLocaleString('en')} tenants`,
     },
     relayRssAtHalfBacklog: {
-      value: r1.half?.rssMiB ?? Number.NaN,
+      value: m1.half?.rssMiB ?? Number.NaN,
       unit: 'MiB',
-      note: `VmRSS when half the backlog was delivered (VmHWM then: ${r1.half?.hwmMiB} MiB)`,
+      note: `VmRSS when half the backlog was delivered (VmHWM then: ${m1.half?.hwmMiB} MiB)`,
     },
   };
 }

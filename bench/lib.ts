@@ -78,7 +78,7 @@ export function q(name: string): string {
 
 /**
  * Fills the outbox of `schema` with `count` valid `orders` events over `tenants` partitions,
- * in the outbox's own format (events + pending), with INSERT ... SELECT generate_series:
+ * in the outbox's own format (events + pending in its lane), with INSERT ... SELECT generate_series:
  * the same rows `emit` writes (payload = the normalized lake record), in chunks so that one
  * statement never holds a million rows' worth of WAL at once.
  */
@@ -107,7 +107,9 @@ export async function prefillOutbox(
              FROM generate_series($1::bigint, $2::bigint) g
             ORDER BY g
            RETURNING stream, partition_key, position)
-         INSERT INTO ${s}.pending (stream, partition_key, position) SELECT * FROM ins`,
+         INSERT INTO ${s}.pending (stream, lane, partition_key, position)
+         SELECT stream, ${s}.lane_of(partition_key, (SELECT lane_count FROM ${s}.settings)), partition_key, position
+           FROM ins`,
         [from, to, tenants],
       );
     }

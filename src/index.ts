@@ -105,4 +105,5 @@ export type { PruneOptions } from './outbox/prune.js';
 export type { StoredEvent } from './outbox/readStream.js';
 export type { PartitionRef } from './outbox/rows.js';
 export type { OutboxStatus, StreamStatus } from './outbox/status.js';
+export type { OutboxTransaction, TransactionResult } from './outbox/transaction.js';
 export { createRelayTrigger, type RelayTrigger, type RelayTriggerOptions } from './relay/trigger.js';

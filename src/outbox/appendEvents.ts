@@ -1,6 +1,13 @@
 import type { EventEnvelope } from '../domain/envelope.js';
 import { type Executor, ident } from './executor.js';
-import { EVENT_COLUMNS, EVENT_SELECT, type PartitionRef, partitionsOf, toRowJson } from './rows.js';
+import {
+  EVENT_COLUMNS,
+  EVENT_SELECT,
+  type PartitionRef,
+  partitionsOf,
+  pendingInsert,
+  toRowJson,
+} from './rows.js';
 
 /** What an emit wrote. */
 export interface EmitResult {
@@ -36,34 +43,38 @@ export async function appendEvents(
 ): Promise<EmitResult> {
   if (events.length === 0) return { written: 0, duplicates: [], positions: [], partitions: [] };
   const s = ident(schema);
-  const rows = await exec<{ event_id: string; position: string }>(
-    `WITH ins AS (
+  const rows = await exec<{
+    event_id: string;
+    position: string;
+    stream: string;
+    partition_key: string;
+    lane: number;
+  }>(appendEventsSql(s), [JSON.stringify(events.map((e) => toRowJson(e)))]);
+  const stored = new Set(rows.map((r) => r.event_id));
+  const duplicates: string[] = [];
+  for (const e of events) {
+    if (stored.has(e.event_id))
+      stored.delete(e.event_id); // a repeated id inside one call counts once as written
+    else duplicates.push(e.event_id);
+  }
+  return {
+    written: rows.length,
+    duplicates,
+    positions: rows.map((r) => Number(r.position)),
+    partitions: partitionsOf(rows),
+  };
+}
+
+/** The one statement of an emit: events, their pending rows and lanes (parameter $1: a JSON array). */
+export function appendEventsSql(s: string): string {
+  return `WITH ins AS (
        INSERT INTO ${s}.events (${EVENT_COLUMNS})
        SELECT ${EVENT_SELECT}
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, ord)
        ORDER BY ord
        ON CONFLICT (event_id) DO NOTHING
        RETURNING position, event_id, stream, partition_key
-     ), q AS (
-       INSERT INTO ${s}.pending (stream, partition_key, position)
-       SELECT stream, partition_key, position FROM ins
-     )
-     SELECT event_id::text AS event_id, position FROM ins ORDER BY position`,
-    [JSON.stringify(events.map((e) => toRowJson(e)))],
-  );
-  const stored = new Set(rows.map((r) => r.event_id));
-  const duplicates: string[] = [];
-  const fresh: EventEnvelope[] = [];
-  for (const e of events) {
-    if (stored.has(e.event_id)) {
-      fresh.push(e);
-      stored.delete(e.event_id); // a repeated id inside one call counts once as written
-    } else duplicates.push(e.event_id);
-  }
-  return {
-    written: rows.length,
-    duplicates,
-    positions: rows.map((r) => Number(r.position)),
-    partitions: partitionsOf(fresh),
-  };
+     ), q AS (${pendingInsert(s)})
+     SELECT ins.event_id::text AS event_id, ins.position, ins.stream, ins.partition_key, q.lane
+       FROM ins JOIN q ON q.position = ins.position ORDER BY ins.position`;
 }

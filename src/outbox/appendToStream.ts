@@ -1,7 +1,14 @@
 import type { EventEnvelope } from '../domain/envelope.js';
 import { ConcurrencyError, LakehouseError } from '../errors.js';
 import { type Executor, ident } from './executor.js';
-import { EVENT_COLUMNS, EVENT_SELECT, type PartitionRef, partitionsOf, toRowJson } from './rows.js';
+import {
+  EVENT_COLUMNS,
+  EVENT_SELECT,
+  type PartitionRef,
+  partitionsOf,
+  pendingInsert,
+  toRowJson,
+} from './rows.js';
 
 /** Expected version of an aggregate stream: a number (0 = must not exist yet) or `'any'`. */
 export type ExpectedVersion = number | 'any';
@@ -66,10 +73,7 @@ export async function appendToStream(
        WHERE EXISTS (SELECT 1 FROM v)
        ORDER BY ord
        RETURNING position, stream, partition_key
-     ), q AS (
-       INSERT INTO ${s}.pending (stream, partition_key, position)
-       SELECT stream, partition_key, position FROM ins
-     )
+     ), q AS (${pendingInsert(s)})
      SELECT (SELECT version FROM v) AS version, (SELECT count(*) FROM ins) AS written`,
     [
       JSON.stringify(events.map((e) => toRowJson({ ...e, aggregate: aggregate }))),

@@ -30,7 +30,8 @@ export async function pruneDelivered(exec: Executor, schema: string, options: Pr
           WHERE ev.created_at < now() - make_interval(secs => $1::float8)
             AND ($3::bool OR ev.aggregate_id IS NULL)
             AND NOT EXISTS (SELECT 1 FROM ${s}.pending p
-                             WHERE p.stream = ev.stream AND p.partition_key = ev.partition_key AND p.position = ev.position)
+                             WHERE p.stream = ev.stream AND p.position = ev.position
+                               AND p.lane = ${s}.lane_of(ev.partition_key, (SELECT lane_count FROM ${s}.settings)))
             AND NOT EXISTS (SELECT 1 FROM ${s}.parked k WHERE k.position = ev.position)
           ORDER BY ev.position
           LIMIT $2

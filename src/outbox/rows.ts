@@ -28,14 +28,32 @@ export const EVENT_SELECT = `(e->>'event_id')::uuid, e->>'stream', e->>'partitio
 export interface PartitionRef {
   stream: string;
   partitionKey: string;
+  /** The partition's lane, when known (emit returns it): the relay wakes the lane. */
+  lane?: number;
 }
 
 /** Distinct partitions of a list of events, in first-seen order. */
-export function partitionsOf(events: { stream: string; partition_key: string }[]): PartitionRef[] {
+export function partitionsOf(
+  events: { stream: string; partition_key: string; lane?: number | null }[],
+): PartitionRef[] {
   const seen = new Map<string, PartitionRef>();
   for (const e of events) {
     const k = `${e.stream}\u0000${e.partition_key}`;
-    if (!seen.has(k)) seen.set(k, { stream: e.stream, partitionKey: e.partition_key });
+    if (seen.has(k)) continue;
+    const ref: PartitionRef = { stream: e.stream, partitionKey: e.partition_key };
+    if (e.lane !== undefined && e.lane !== null) ref.lane = Number(e.lane);
+    seen.set(k, ref);
   }
   return [...seen.values()];
+}
+
+/**
+ * The CTE that queues inserted events (`ins`: position, stream, partition_key) in `pending`,
+ * each in its partition's lane, returning the lanes. The lane count is read once per
+ * statement (an InitPlan), the hash is an inlined SQL function.
+ */
+export function pendingInsert(s: string): string {
+  return `INSERT INTO ${s}.pending (stream, lane, partition_key, position)
+       SELECT stream, ${s}.lane_of(partition_key, (SELECT lane_count FROM ${s}.settings)), partition_key, position FROM ins
+       RETURNING position, lane`;
 }

@@ -6,6 +6,7 @@ import {
   jsonb,
   pgSchema,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -22,6 +23,15 @@ export const lakehouseSchema = pgSchema('lakehouse');
 /**
  * Every event ever emitted (until pruned). `position` is taken at insert: it orders the
  * events of a partition among those committed (see ARCHITECTURE.md, "Order").
+ *
+ * The identity sequence behind `position` MUST keep `CACHE 1`: a cache hands each session
+ * its own block of numbers, so a later insert could get a lower position than an earlier
+ * committed one and be delivered out of order. `migrate` refuses a schema whose sequence
+ * was altered (see `checkPositionSequence`).
+ *
+ * Indexes are kept to what the hot path needs: the primary key, `event_id` (idempotency),
+ * the partial aggregate index (only aggregate rows enter it), and a BRIN index on
+ * `created_at` for `prune` (a few pages, nearly free to maintain on append-only inserts).
  */
 export const events = lakehouseSchema.table(
   'events',
@@ -46,7 +56,7 @@ export const events = lakehouseSchema.table(
     uniqueIndex('events_aggregate_version_key')
       .on(t.aggregateType, t.aggregateId, t.aggregateVersion)
       .where(sql`aggregate_id IS NOT NULL`),
-    index('events_created_at_idx').on(t.createdAt),
+    index('events_created_at_brin').using('brin', t.createdAt),
   ],
 );
 
@@ -54,15 +64,55 @@ export const events = lakehouseSchema.table(
  * Undelivered events: a narrow queue that delivered rows leave by DELETE (about 4x cheaper
  * than flagging rows, see the reference on marking costs). An event is undelivered exactly
  * while its row is here or in `parked`.
+ *
+ * `lane` is `lane_of(partition_key, settings.lane_count)`: the relay drains a stream's lane
+ * in position order across all its partitions, so the primary key leads with (stream, lane).
  */
 export const pending = lakehouseSchema.table(
   'pending',
   {
     stream: text('stream').notNull(),
+    lane: smallint('lane').notNull(),
     partitionKey: text('partition_key').notNull(),
     position: bigint('position', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.stream, t.partitionKey, t.position] })],
+  (t) => [primaryKey({ columns: [t.stream, t.lane, t.position] })],
+);
+
+/**
+ * The outbox's stored settings (one row). `lane_count` is how many lanes each stream's
+ * partition keys hash into; it is set by `migrate` and changes only while nothing is
+ * pending (a key must never be in two lanes at once).
+ */
+export const settings = lakehouseSchema.table('settings', {
+  id: smallint('id').primaryKey().default(1),
+  laneCount: integer('lane_count').notNull().default(64),
+});
+
+/**
+ * Delivery state of a lane, written only by the relay while it holds the lane's lock:
+ * counters, the retry state of the lane's head batch, and what a resend duplicates.
+ */
+export const lanes = lakehouseSchema.table(
+  'lanes',
+  {
+    stream: text('stream').notNull(),
+    lane: integer('lane').notNull(),
+    /** Highest position handed to the sink and not yet marked: what a resend duplicates. */
+    attemptedUpto: bigint('attempted_upto', { mode: 'number' }),
+    /** Failed attempts of the lane's current head batch (reset when a batch is delivered). */
+    attempts: integer('attempts').notNull().default(0),
+    /** Set when the head batch ran out of retries: the lane waits for `nextRetryAt` or a replay. */
+    failedAt: timestamp('failed_at', { withTimezone: true, mode: 'string' }),
+    nextRetryAt: timestamp('next_retry_at', { withTimezone: true, mode: 'string' }),
+    deliveredCount: bigint('delivered_count', { mode: 'number' }).notNull().default(0),
+    resentCount: bigint('resent_count', { mode: 'number' }).notNull().default(0),
+    batchCount: bigint('batch_count', { mode: 'number' }).notNull().default(0),
+    lastDeliveredAt: timestamp('last_delivered_at', { withTimezone: true, mode: 'string' }),
+    lastError: text('last_error'),
+    lastErrorAt: timestamp('last_error_at', { withTimezone: true, mode: 'string' }),
+  },
+  (t) => [primaryKey({ columns: [t.stream, t.lane] })],
 );
 
 /** Events taken out of delivery: poison records (rejected by the sink or by the stream schema). */
@@ -92,8 +142,9 @@ export const aggregateStreams = lakehouseSchema.table(
 );
 
 /**
- * Delivery state of a partition, written only by the relay (writers never touch it, so
- * emitting takes no lock on a per-tenant hot row).
+ * Per-partition state, written only by the relay (writers never touch it, so emitting takes
+ * no lock on a per-tenant hot row). Since lanes (migration 0001) only `blocked_position`
+ * and the error of a blocked partition are used; counters and retry state live in `lanes`.
  */
 export const partitions = lakehouseSchema.table(
   'partitions',
@@ -114,7 +165,10 @@ export const partitions = lakehouseSchema.table(
     lastError: text('last_error'),
     lastErrorAt: timestamp('last_error_at', { withTimezone: true, mode: 'string' }),
   },
-  (t) => [primaryKey({ columns: [t.stream, t.partitionKey] })],
+  (t) => [
+    primaryKey({ columns: [t.stream, t.partitionKey] }),
+    index('partitions_blocked_idx').on(t.stream, t.partitionKey).where(sql`blocked_position IS NOT NULL`),
+  ],
 );
 
 /** Events delivered per stream and minute, for "recent throughput" in status. */

@@ -73,6 +73,26 @@ function committedOf(body: unknown): number | undefined {
   return typeof n === 'number' ? n : undefined;
 }
 
+/** Errors that prove the request never reached the sink: no connection was made. */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Whether a request failed before its body could reach the sink (so resending it is no
+ * duplicate). Anything else, a reset (`ECONNRESET`), a socket closed by the other side, a
+ * timeout, may come after the sink stored the batch: "maybe delivered".
+ */
+function failedBeforeSending(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return NOT_CONNECTED.has(err.code ?? '') || NOT_CONNECTED.has(err.cause?.code ?? '');
+}
+
 /**
  * The Pipelines HTTP ingest client: POSTs a stream's batch as a JSON array with a bearer
  * token over keep-alive connections, and classifies the answer for the relay (see
@@ -124,7 +144,7 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
       return {
         kind: 'retry',
         error: `${timedOut ? 'timeout' : 'network error'}: ${(e as Error).message}`,
-        maybeDelivered: timedOut || (e as { code?: string }).code === 'UND_ERR_SOCKET',
+        maybeDelivered: !failedBeforeSending(e),
       };
     }
     let text: string;

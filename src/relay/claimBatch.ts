@@ -1,9 +1,10 @@
 import { toLakeRecord } from '../domain/envelope.js';
-import { type Conn, type Partition, q } from './sql.js';
+import { type Conn, type Lane, q } from './sql.js';
 
-/** One event ready to send: its position and its lake record, serialized once. */
+/** One event ready to send: its position, partition and lake record, serialized once. */
 export interface BatchRecord {
   position: number;
+  partitionKey: string;
   eventId: string;
   record: Record<string, unknown>;
   json: string;
@@ -17,38 +18,45 @@ export interface BatchLimits {
 }
 
 /**
- * Reads the next batch of a partition: its committed pending events in `position` order.
+ * Reads the next batch of a lane: its committed pending events in `position` order, from
+ * every partition of the lane except those blocked at a poison record.
  *
  * Why this is correct under concurrency (see ARCHITECTURE.md, "Order"): the read sees
  * only committed rows, and a row never leaves `pending` until the sink has acknowledged it,
  * so a row whose transaction commits later is read by a later batch: nothing is skipped
  * (no high-water mark to jump over it). Among committed rows, position order is the order
- * we promise: if T1 committed before T2 inserted, T1's positions are lower. The caller
- * holds the partition's advisory lock, so no other relay reads this partition meanwhile.
+ * we promise: if T1 committed before T2 inserted, T1's positions are lower. A partition
+ * never changes lane and the caller holds the lane's advisory lock, so no other relay
+ * reads any of these partitions meanwhile.
  *
- * Plan: an index range scan of the `pending` primary key (stream, partition_key, position)
- * with LIMIT, joined to `events` by primary key.
+ * Plan: an index range scan of the `pending` primary key (stream, lane, position) with
+ * LIMIT, an anti-join probe of the partial index of blocked partitions per row, and a join
+ * to `events` by primary key.
  */
 export async function claimBatch(
   conn: Conn,
   schema: string,
-  p: Partition,
+  l: Lane,
   limits: BatchLimits,
 ): Promise<BatchRecord[]> {
   const s = q(schema);
   const { rows } = await conn.query<{
     position: string;
+    partition_key: string;
     event_id: string;
     event_type: string;
     payload: Record<string, unknown>;
   }>(
-    `SELECT p.position, e.event_id::text AS event_id, e.event_type, e.payload
+    `SELECT p.position, p.partition_key, e.event_id::text AS event_id, e.event_type, e.payload
        FROM ${s}.pending p
        JOIN ${s}.events e ON e.position = p.position
-      WHERE p.stream = $1 AND p.partition_key = $2
+      WHERE p.stream = $1 AND p.lane = $2
+        AND NOT EXISTS (SELECT 1 FROM ${s}.partitions b
+                         WHERE b.stream = p.stream AND b.partition_key = p.partition_key
+                           AND b.blocked_position IS NOT NULL)
       ORDER BY p.position
       LIMIT $3`,
-    [p.stream, p.partitionKey, limits.maxRecords],
+    [l.stream, l.lane, limits.maxRecords],
   );
   const batch: BatchRecord[] = [];
   let bytes = 2; // [ and ]
@@ -59,7 +67,14 @@ export async function claimBatch(
     const added = size + (batch.length > 0 ? 1 : 0);
     if (batch.length > 0 && bytes + added > limits.maxBytes) break;
     bytes += added;
-    batch.push({ position: Number(r.position), eventId: r.event_id, record, json, bytes: size });
+    batch.push({
+      position: Number(r.position),
+      partitionKey: r.partition_key,
+      eventId: r.event_id,
+      record,
+      json,
+      bytes: size,
+    });
   }
   return batch;
 }

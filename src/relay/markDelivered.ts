@@ -1,16 +1,16 @@
-import { type Conn, type Partition, q } from './sql.js';
+import { type Conn, type Lane, q } from './sql.js';
 
 /**
  * Marks a batch delivered after the sink acknowledged it: deletes exactly the sent
  * positions from `pending` (never a range: a lower position whose transaction committed
- * after the claim is still undelivered), adds to the partition's counters, clears a failed
- * state, and adds to the per-minute delivery log, all in one statement (atomic, one round
- * trip), on the connection that holds the partition lock.
+ * after the claim is still undelivered), adds to the lane's counters, resets the head
+ * batch's retry count and any failed state, and adds to the per-minute delivery log, all
+ * in one statement (atomic, one round trip), on the connection that holds the lane lock.
  */
 export async function markDelivered(
   conn: Conn,
   schema: string,
-  p: Partition,
+  l: Lane,
   positions: number[],
   bytes: number,
 ): Promise<void> {
@@ -18,18 +18,18 @@ export async function markDelivered(
   await conn.query(
     `WITH del AS (
        DELETE FROM ${s}.pending
-        WHERE stream = $1 AND partition_key = $2 AND position = ANY($3::bigint[])
+        WHERE stream = $1 AND lane = $2 AND position = ANY($3::bigint[])
        RETURNING 1
      ), n AS (SELECT count(*) AS n FROM del),
      upd AS (
-       UPDATE ${s}.partitions
+       UPDATE ${s}.lanes
           SET delivered_count = delivered_count + (SELECT n FROM n), batch_count = batch_count + 1,
-              last_delivered_at = now(), failed_at = NULL, next_retry_at = NULL
-        WHERE stream = $1 AND partition_key = $2
+              last_delivered_at = now(), attempts = 0, failed_at = NULL, next_retry_at = NULL
+        WHERE stream = $1 AND lane = $2
      )
      INSERT INTO ${s}.delivery_log AS d (stream, minute, events, bytes)
      SELECT $1, date_trunc('minute', now()), n, $4 FROM n
      ON CONFLICT (stream, minute) DO UPDATE SET events = d.events + EXCLUDED.events, bytes = d.bytes + EXCLUDED.bytes`,
-    [p.stream, p.partitionKey, positions, bytes],
+    [l.stream, l.lane, positions, bytes],
   );
 }

@@ -22,7 +22,10 @@ export interface StreamRelayOptions {
 }
 
 export interface RetryOptions {
-  /** Attempts of a failing batch before it is parked as failed. Default 10. */
+  /**
+   * Attempts of one failing batch before it is parked as failed (counted per batch in
+   * PostgreSQL: a delivered batch resets it). Default 10.
+   */
   attempts?: number;
   /** First backoff delay in ms (doubles per attempt, full jitter). Default 500. */
   baseDelayMs?: number;
@@ -44,13 +47,29 @@ export interface RelayOptions {
   schema?: string;
   /** Where events go. Default: the HTTP sink configured by `LAKEHOUSE_SINK_URL` / `LAKEHOUSE_SINK_TOKEN`. */
   sink?: Sink;
-  /** Partitions drained at once by this process. Default 4. */
+  /** Lanes drained at once by this process. Default 4. */
   concurrency?: number;
+  /**
+   * How long a worker keeps polling a lane that ran dry before letting it go (unless other
+   * lanes wait for a worker), in ms. Wakes that arrive meanwhile are picked up without a
+   * job. Default 100.
+   */
+  lingerMs?: number;
+  /** Poll interval while lingering, in ms. Default 10. */
+  lingerPollMs?: number;
+  /** A lane with work is let go after this long when other lanes wait for a worker, in ms. Default 2,000. */
+  laneHoldMs?: number;
+  /**
+   * Client-side timeout of each relay query, in ms: a half-open database connection fails
+   * the lane in seconds (the connection is destroyed, its lock dies server-side through TCP
+   * keepalive) instead of hanging it. Default 15,000.
+   */
+  queryTimeoutMs?: number;
   /** Settings for every stream, overridden per stream by `streams`. */
   defaults?: StreamRelayOptions;
   streams?: Partial<Record<StreamName, StreamRelayOptions>>;
   retry?: RetryOptions;
-  /** How often the sweep looks for partitions with pending events, in ms. Default 1,000. */
+  /** How often the sweep looks for lanes with pending events, in ms. Default 1,000. */
   sweepIntervalMs?: number;
   /** BullMQ queue name. Default `lakehouse-relay-<schema>`. */
   queueName?: string;
@@ -76,6 +95,10 @@ const streamOptions = z.strictObject({
 });
 const schema = z.looseObject({
   concurrency: positive.max(256).optional(),
+  lingerMs: z.number().int().min(0).optional(),
+  lingerPollMs: positive.optional(),
+  laneHoldMs: positive.optional(),
+  queryTimeoutMs: positive.min(100).optional(),
   defaults: streamOptions.optional(),
   streams: z.partialRecord(z.enum(STREAM_NAMES as [StreamName, ...StreamName[]]), streamOptions).optional(),
   retry: z
@@ -100,6 +123,10 @@ export interface ResolvedRelayOptions {
   redisUrl: string;
   schema: string;
   concurrency: number;
+  lingerMs: number;
+  lingerPollMs: number;
+  laneHoldMs: number;
+  queryTimeoutMs: number;
   retry: Required<RetryOptions>;
   sweepIntervalMs: number;
   queueName: string;
@@ -136,6 +163,10 @@ export function resolveRelayOptions(options: RelayOptions = {}): ResolvedRelayOp
     redisUrl: options.redisUrl ?? env.redisUrl,
     schema: schemaName,
     concurrency: options.concurrency ?? 4,
+    lingerMs: options.lingerMs ?? 100,
+    lingerPollMs: options.lingerPollMs ?? 10,
+    laneHoldMs: options.laneHoldMs ?? 2000,
+    queryTimeoutMs: options.queryTimeoutMs ?? 15_000,
     retry: {
       attempts: 10,
       baseDelayMs: 500,

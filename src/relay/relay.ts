@@ -1,19 +1,29 @@
 import type { Server } from 'node:http';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { type Logger, pino } from 'pino';
+import { LakehouseError } from '../errors.js';
+import { ident } from '../outbox/executor.js';
+import { DEFAULT_LANE_COUNT } from '../outbox/lanes.js';
 import type { PartitionRef } from '../outbox/rows.js';
 import { createHttpSink } from '../pipelines/httpSink.js';
-import { type DeliveryContext, type DrainOutcome, drainPartition, RetryLater } from './deliverPartition.js';
-import { findPendingPartitions, isIdle } from './findPendingPartitions.js';
-import { type HealthSnapshot, startHealthServer } from './health.js';
-import { DRAIN, drainJob, SWEEP } from './jobs.js';
+import type { DeliveryContext, DrainOutcome } from './context.js';
+import { drainLane } from './drainLane.js';
+import { type FailedLane, failedLanes, findPendingLanes, isIdle } from './findPendingLanes.js';
+import { type HealthBeat, type HealthSnapshot, healthSnapshot, startHealthServer } from './health.js';
+import { DRAIN, drainJob, laneOfJob, lanesOf, SWEEP } from './jobs.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './options.js';
 import { delay, RateLimiter } from './rateLimiter.js';
+import { assertSessionConnection, createRelayPool } from './relayPool.js';
 import type { Sink } from './sink.js';
-import type { Partition } from './sql.js';
+import type { Lane } from './sql.js';
+
+/** What `runUntilIdle` leaves behind: batches parked as failed (the lanes they hold). */
+export interface IdleResult {
+  failedBatches: FailedLane[];
+}
 
 export interface Relay {
   readonly options: ResolvedRelayOptions;
@@ -24,9 +34,12 @@ export interface Relay {
   start(): Promise<void>;
   /** Finishes or releases in-flight batches and closes everything. Safe to call twice. */
   stop(): Promise<void>;
-  /** Starts, waits until nothing is pending or in flight (parked and held events aside), stops. */
-  runUntilIdle(options?: { pollMs?: number; signal?: AbortSignal }): Promise<void>;
-  /** Queues drain jobs for partitions (what an emitter does after COMMIT). */
+  /**
+   * Starts, waits until nothing deliverable is pending or in flight (parked events, blocked
+   * partitions and failed batches aside), stops, and reports the failed batches.
+   */
+  runUntilIdle(options?: { pollMs?: number; signal?: AbortSignal }): Promise<IdleResult>;
+  /** Queues drain jobs for the lanes of partitions (what an emitter does after COMMIT). */
   wake(partitions: PartitionRef[]): Promise<void>;
   health(): HealthSnapshot;
 }
@@ -38,13 +51,31 @@ export function defaultLogger(): Logger {
   );
 }
 
+/** The relay's long-lived parts, created by `start`. */
+interface Parts {
+  pool: pg.Pool;
+  connection: Redis;
+  workerConnection: Redis;
+  queue: Queue;
+  worker?: Worker;
+  laneCount: number;
+}
+
+/** Reads the stored lane count (set by `migrate`). */
+async function readLaneCount(pool: pg.Pool, schema: string): Promise<number> {
+  const { rows } = await pool.query<{ lane_count: number }>(
+    `SELECT lane_count FROM ${ident(schema)}.settings`,
+  );
+  return rows[0]?.lane_count ?? DEFAULT_LANE_COUNT;
+}
+
 /**
- * The relay: a BullMQ worker draining the outbox to a sink. PostgreSQL owns order and
- * delivery state (see `drainPartition`); BullMQ drives the work: deduplicated drain jobs
- * per partition, retries with backoff, a repeating sweep that finds partitions with
- * pending events, stalled-job recovery, and work shared by any number of processes.
- * Losing Redis entirely loses nothing: a watchdog recreates the sweep, and the sweep
- * finds every pending partition in PostgreSQL.
+ * The relay: BullMQ workers draining the outbox's lanes to a sink. PostgreSQL owns order,
+ * delivery and retry state (see `drainLane`); BullMQ drives the work: deduplicated drain
+ * jobs per lane, a repeating sweep that finds lanes with pending events, stalled-job
+ * recovery, and work shared by any number of processes. Losing Redis entirely loses
+ * nothing: a watchdog recreates the sweep, and the sweep finds every pending lane in
+ * PostgreSQL.
  */
 export function createRelay(options: RelayOptions = {}): Relay {
   const opts = resolveRelayOptions(options);
@@ -52,54 +83,58 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const metrics = createRelayMetrics();
   const sink: Sink = options.sink ?? createHttpSink();
   const abort = new AbortController();
+  const limiter = new RateLimiter();
+  const beat: HealthBeat = { lastSweepAt: 0, lastDeliveryAt: 0, pendingLanes: 0, pendingSince: 0 };
   let stopping = false;
   let started: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
-  let pool: pg.Pool | undefined;
-  let connection: Redis | undefined;
-  let workerConnection: Redis | undefined;
-  let queue: Queue | undefined;
-  let worker: Worker | undefined;
+  let parts: Parts | undefined;
   let healthServer: Server | undefined;
   let metricsUrl: string | undefined;
   let watchdog: NodeJS.Timeout | undefined;
-  const beat = { lastSweepAt: 0, lastDeliveryAt: 0, pendingPartitions: 0, pendingSince: 0 };
 
-  const attempts = opts.retry.attempts;
-
-  async function enqueue(partitions: Partition[]): Promise<void> {
-    if (!queue || partitions.length === 0) return;
-    await queue.addBulk(partitions.map((p) => drainJob(p, attempts)));
+  async function enqueue(lanes: Lane[], delayMs = 0): Promise<void> {
+    if (!parts || lanes.length === 0) return;
+    await parts.queue.addBulk(lanes.map((l) => drainJob(l, delayMs)));
   }
 
   async function sweep(): Promise<void> {
-    if (!pool) return;
-    const partitions = await findPendingPartitions(pool, opts.schema);
+    if (!parts) return;
+    parts.laneCount = await readLaneCount(parts.pool, opts.schema);
+    const lanes = await findPendingLanes(parts.pool, opts.schema);
     const now = Date.now();
     beat.lastSweepAt = now;
     metrics.heartbeat.set(now / 1000);
-    if (partitions.length > 0 && beat.pendingPartitions === 0) beat.pendingSince = now;
-    beat.pendingPartitions = partitions.length;
-    await enqueue(partitions);
+    const pending = lanes.filter((l) => !l.failed).length;
+    if (pending > 0 && beat.pendingLanes === 0) beat.pendingSince = now;
+    beat.pendingLanes = pending;
+    await enqueue(lanes.filter((l) => l.due).map((l) => ({ stream: l.stream, lane: l.lane })));
   }
 
   async function ensureScheduler(): Promise<void> {
-    await queue?.upsertJobScheduler(
+    await parts?.queue.upsertJobScheduler(
       SWEEP,
       { every: opts.sweepIntervalMs },
       { name: SWEEP, opts: { removeOnComplete: true, removeOnFail: true } },
     );
   }
 
-  async function processJob(job: Job): Promise<DrainOutcome | undefined> {
-    if (job.name === SWEEP) {
-      await sweep();
-      return undefined;
+  let waitingCheck: { at: number; value: Promise<boolean> } | undefined;
+  /** Whether lane jobs wait for a worker (cached for 20 ms: one Redis call serves every lane). */
+  function othersWaiting(): Promise<boolean> {
+    const now = Date.now();
+    if (!waitingCheck || now - waitingCheck.at > 20) {
+      const value = (parts?.queue.getWaitingCount() ?? Promise.resolve(0))
+        .then((n) => n > 0)
+        .catch(() => true);
+      waitingCheck = { at: now, value };
     }
-    if (job.name !== DRAIN) return undefined;
-    const p = job.data as Partition;
-    const ctx: DeliveryContext = {
-      pool: pool as pg.Pool,
+    return waitingCheck.value;
+  }
+
+  function context(): DeliveryContext {
+    return {
+      pool: (parts as Parts).pool,
       sink,
       options: opts,
       limiter,
@@ -107,107 +142,95 @@ export function createRelay(options: RelayOptions = {}): Relay {
       logger,
       signal: abort.signal,
       stopping: () => stopping,
+      othersWaiting,
     };
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const outcome = await drainPartition(ctx, p, { lastAttempt });
+  }
+
+  async function processJob(job: Job): Promise<DrainOutcome | undefined> {
+    if (job.name === SWEEP) {
+      await sweep();
+      return undefined;
+    }
+    if (job.name !== DRAIN || !parts) return undefined;
+    const outcome = await drainLane(context(), laneOfJob(job.data, parts.laneCount));
     if (outcome.kind === 'drained' && outcome.delivered > 0) beat.lastDeliveryAt = Date.now();
     return outcome;
   }
 
-  const limiter = new RateLimiter();
-
-  function backoff(attemptsMade: number, _type: string | undefined, err: Error | undefined): number {
-    const r = opts.retry;
-    if (err instanceof RetryLater && err.failure === 'config') return r.configRetryMs;
-    const ceiling = Math.min(r.maxDelayMs, r.baseDelayMs * 2 ** Math.max(0, attemptsMade - 1));
-    const jittered = ceiling / 2 + Math.random() * (ceiling / 2);
-    const retryAfter = err instanceof RetryLater ? (err.retryAfterMs ?? 0) : 0;
-    return Math.round(Math.max(jittered, retryAfter));
+  /** After a drain: look again if it delivered (a wake may have been deduplicated), or at the retry time. */
+  function onCompleted(job: Job, outcome: DrainOutcome | undefined): void {
+    if (stopping || job.name !== DRAIN || !outcome || !parts) return;
+    const lane = laneOfJob(job.data, parts.laneCount);
+    if (outcome.kind === 'drained' && outcome.delivered > 0) enqueue([lane]).catch(() => {});
+    // A backoff is followed up by a delayed job; a failed batch's slow retry by the sweep.
+    if (outcome.kind === 'waiting' && outcome.retryInMs <= opts.retry.maxDelayMs)
+      enqueue([lane], outcome.retryInMs).catch(() => {});
   }
 
-  function health(): HealthSnapshot {
-    const now = Date.now();
-    const hb = beat.lastSweepAt ? (now - beat.lastSweepAt) / 1000 : null;
-    const ld = beat.lastDeliveryAt ? (now - beat.lastDeliveryAt) / 1000 : null;
-    const staleBeat = hb === null || hb * 1000 > Math.max(10_000, 5 * opts.sweepIntervalMs);
-    const progressAt = Math.max(beat.lastDeliveryAt, beat.pendingSince);
-    const noProgress = beat.pendingPartitions > 0 && now - progressAt > opts.stuckAfterMs;
-    const status: HealthSnapshot['status'] = stopping
-      ? 'stopping'
-      : staleBeat || noProgress
-        ? 'stuck'
-        : beat.pendingPartitions > 0
-          ? 'delivering'
-          : 'idle';
-    return {
-      status,
-      heartbeatAgeSeconds: hb,
-      lastDeliveryAgeSeconds: ld,
-      pendingPartitions: beat.pendingPartitions,
-    };
-  }
-
-  async function doStart(): Promise<void> {
-    pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.concurrency + 3 });
-    pool.on('error', (e) => logger.warn({ error: e.message }, 'idle database connection lost'));
-    // A client whose connection dies emits 'error', possibly more than once and while it is
-    // checked out; unhandled, that would crash the process. The failing query reports the
-    // error where it matters, so every client gets one no-op listener when it connects.
-    pool.on('connect', (client) => client.on('error', () => {}));
-    connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
-    connection.on('error', (e) => logger.warn({ error: e.message }, 'redis connection error'));
-    queue = new Queue(opts.queueName, { connection, prefix: opts.queuePrefix });
-    queue.on('error', (e) => logger.warn({ error: e.message }, 'queue error'));
-    // BullMQ closes only connections it created: both of ours are closed in stop().
-    workerConnection = connection.duplicate();
-    workerConnection.on('error', () => {});
-    worker = new Worker(opts.queueName, processJob, {
-      connection: workerConnection,
+  function startWorker(p: Parts): Worker {
+    const worker = new Worker(opts.queueName, processJob, {
+      connection: p.workerConnection,
       prefix: opts.queuePrefix,
       concurrency: opts.concurrency,
       lockDuration: 15_000,
       stalledInterval: 5_000,
       maxStalledCount: 100,
-      settings: { backoffStrategy: backoff },
     });
     worker.on('error', (e) => logger.warn({ error: e.message }, 'worker error'));
-    worker.on('completed', (job, outcome: DrainOutcome | undefined) => {
-      // A job that delivered something looks once more: a wake that arrived while it was
-      // active was deduplicated away.
-      if (!stopping && job.name === DRAIN && outcome?.kind === 'drained' && outcome.delivered > 0) {
-        enqueue([job.data as Partition]).catch(() => {});
-      }
-    });
+    worker.on('completed', onCompleted);
     worker.on('failed', (job, err) => {
-      if (job)
-        logger.debug(
-          {
-            stream: job.data?.stream,
-            partition: job.data?.partitionKey,
-            attempt: job.attemptsMade,
-            error: err.message,
-          },
-          'drain attempt failed',
-        );
+      logger.debug(
+        { lane: job?.data, error: err.message },
+        'drain failed; the sweep picks the lane up again',
+      );
     });
+    return worker;
+  }
+
+  async function createParts(): Promise<Parts> {
+    const pool = createRelayPool(opts, logger);
+    let laneCount = DEFAULT_LANE_COUNT;
+    try {
+      await assertSessionConnection(pool);
+      laneCount = await readLaneCount(pool, opts.schema);
+    } catch (e) {
+      if (e instanceof LakehouseError) {
+        await pool.end().catch(() => {});
+        throw e;
+      }
+      // The database is not reachable yet: the sweep reads the lane count once it is.
+      logger.warn({ error: (e as Error).message }, 'could not read the outbox settings yet; will retry');
+    }
+    const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', (e) => logger.warn({ error: e.message }, 'redis connection error'));
+    const queue = new Queue(opts.queueName, { connection, prefix: opts.queuePrefix });
+    queue.on('error', (e) => logger.warn({ error: e.message }, 'queue error'));
+    // BullMQ closes only connections it created: both of ours are closed in stop().
+    const workerConnection = connection.duplicate();
+    workerConnection.on('error', () => {});
+    return { pool, connection, workerConnection, queue, laneCount };
+  }
+
+  /** Watchdog: if the scheduled sweep has not run for a while (Redis flushed or restarted), sweep from here. */
+  async function tick(): Promise<void> {
+    if (stopping || Date.now() - beat.lastSweepAt <= Math.max(3000, 3 * opts.sweepIntervalMs)) return;
+    try {
+      await ensureScheduler();
+      await sweep();
+    } catch (e) {
+      logger.warn({ error: (e as Error).message }, 'sweep failed; will try again');
+    }
+  }
+
+  async function doStart(): Promise<void> {
+    parts = await createParts();
+    parts.worker = startWorker(parts);
     if (opts.metricsPort !== undefined) {
+      const health = () => relay.health();
       const h = await startHealthServer(metrics.registry, health, opts.metricsPort, opts.metricsHost);
       healthServer = h.server;
       metricsUrl = h.url;
     }
-    const tick = async () => {
-      // Watchdog: if the scheduled sweep has not run for a while (Redis flushed or
-      // restarted, scheduler lost), recreate the scheduler and sweep from here.
-      if (stopping) return;
-      if (Date.now() - beat.lastSweepAt > Math.max(3000, 3 * opts.sweepIntervalMs)) {
-        try {
-          await ensureScheduler();
-          await sweep();
-        } catch (e) {
-          logger.warn({ error: (e as Error).message }, 'sweep failed; will try again');
-        }
-      }
-    };
     watchdog = setInterval(() => void tick(), Math.max(1000, opts.sweepIntervalMs));
     try {
       await ensureScheduler();
@@ -216,35 +239,57 @@ export function createRelay(options: RelayOptions = {}): Relay {
       logger.warn({ error: (e as Error).message }, 'first sweep failed; the watchdog retries');
     }
     logger.info(
-      { schema: opts.schema, queue: opts.queueName, concurrency: opts.concurrency, metricsUrl },
+      {
+        schema: opts.schema,
+        queue: opts.queueName,
+        concurrency: opts.concurrency,
+        lanes: parts.laneCount,
+        metricsUrl,
+      },
       'relay started',
     );
+  }
+
+  async function closeWorker(worker: Worker | undefined): Promise<void> {
+    if (!worker) return;
+    const grace = setTimeout(() => abort.abort(new Error('relay stopping')), opts.shutdownGraceMs);
+    try {
+      const closing = worker.close();
+      const forced = await Promise.race([
+        closing.then(() => false),
+        delay(opts.shutdownGraceMs + 500).then(() => true),
+      ]);
+      if (forced) await worker.close(true).catch(() => {});
+    } finally {
+      clearTimeout(grace);
+    }
   }
 
   async function doStop(): Promise<void> {
     stopping = true;
     if (watchdog) clearInterval(watchdog);
     await started?.catch(() => {});
-    const grace = setTimeout(() => abort.abort(new Error('relay stopping')), opts.shutdownGraceMs);
-    try {
-      if (worker) {
-        const closing = worker.close();
-        const forced = await Promise.race([
-          closing.then(() => false),
-          delay(opts.shutdownGraceMs + 500).then(() => true),
-        ]);
-        if (forced) await worker.close(true).catch(() => {});
-      }
-    } finally {
-      clearTimeout(grace);
-    }
-    await queue?.close().catch(() => {});
-    connection?.disconnect();
-    workerConnection?.disconnect();
-    await pool?.end().catch(() => {});
+    await closeWorker(parts?.worker);
+    await parts?.queue.close().catch(() => {});
+    parts?.connection.disconnect();
+    parts?.workerConnection.disconnect();
+    await parts?.pool.end().catch(() => {});
     await sink.close?.().catch(() => {});
     if (healthServer) await new Promise((r) => healthServer?.close(() => r(undefined)));
     logger.info('relay stopped');
+  }
+
+  async function waitIdle(pollMs: number, signal?: AbortSignal): Promise<void> {
+    let idleChecks = 0;
+    while (!signal?.aborted && !stopping && idleChecks < 2) {
+      await delay(pollMs, signal).catch(() => {});
+      try {
+        idleChecks = (await isIdle((parts as Parts).pool, opts.schema)) ? idleChecks + 1 : 0;
+      } catch (e) {
+        idleChecks = 0;
+        logger.warn({ error: (e as Error).message }, 'idle check failed; will try again');
+      }
+    }
   }
 
   const relay: Relay = {
@@ -263,23 +308,20 @@ export function createRelay(options: RelayOptions = {}): Relay {
     },
     async runUntilIdle({ pollMs = 250, signal } = {}) {
       await relay.start();
-      let idleChecks = 0;
-      while (!signal?.aborted && !stopping) {
-        await delay(pollMs, signal);
-        try {
-          idleChecks = (await isIdle(pool as pg.Pool, opts.schema)) ? idleChecks + 1 : 0;
-        } catch (e) {
-          idleChecks = 0;
-          logger.warn({ error: (e as Error).message }, 'idle check failed; will try again');
-        }
-        if (idleChecks >= 2) break;
-      }
+      await waitIdle(pollMs, signal);
+      const failedBatches = await failedLanes((parts as Parts).pool, opts.schema).catch(() => []);
       await relay.stop();
+      return { failedBatches };
     },
     async wake(partitions) {
-      await enqueue(partitions.map((p) => ({ stream: p.stream, partitionKey: p.partitionKey })));
+      if (parts) await enqueue(lanesOf(partitions, parts.laneCount));
     },
-    health,
+    health: () =>
+      healthSnapshot(beat, {
+        stopping,
+        sweepIntervalMs: opts.sweepIntervalMs,
+        stuckAfterMs: opts.stuckAfterMs,
+      }),
   };
   return relay;
 }

@@ -1,4 +1,4 @@
-import { type Conn, type Partition, q } from './sql.js';
+import { type Conn, type Lane, type Partition, q } from './sql.js';
 
 export interface ReplayFilter {
   stream?: string;
@@ -8,52 +8,80 @@ export interface ReplayFilter {
 export interface ReplayResult {
   /** Parked events put back into delivery, per partition. */
   requeued: Array<Partition & { events: number }>;
-  /** Partitions whose failed batch (or poison block) was cleared. */
+  /**
+   * Partitions resumed: those whose poison block was cleared, and, when a partition key
+   * was given, that partition if its lane's failed batch was cleared.
+   */
   resumed: Partition[];
+  /** Lanes whose failed batch was cleared (a failed batch holds its whole lane). */
+  resumedLanes: Lane[];
 }
 
+const MATCH = '($1::text IS NULL OR stream = $1) AND ($2::text IS NULL OR partition_key = $2)';
+
 /**
- * Puts parked events back into delivery and clears failed batches and poison blocks.
- * Events keep their original positions, so within a partition they are delivered in
- * their original order, before anything that came after them. One transaction: an event
- * moves from `parked` to `pending` atomically (retention never sees it in neither).
+ * Puts parked events back into delivery (each into its partition's lane) and clears failed
+ * batches and poison blocks. Events keep their original positions, so within a partition
+ * they are delivered in their original order, before anything that came after them. One
+ * transaction: an event moves from `parked` to `pending` atomically (retention never sees
+ * it in neither).
  */
 export async function replay(conn: Conn, schema: string, filter: ReplayFilter): Promise<ReplayResult> {
   const s = q(schema);
   const params = [filter.stream ?? null, filter.partitionKey ?? null];
-  const match = '($1::text IS NULL OR stream = $1) AND ($2::text IS NULL OR partition_key = $2)';
+  const laneOf = (col: string) => `${s}.lane_of(${col}, (SELECT lane_count FROM ${s}.settings))`;
   await conn.query('BEGIN');
   try {
     const moved = await conn.query<{ stream: string; partition_key: string; n: string }>(
       `WITH moved AS (
-         DELETE FROM ${s}.parked WHERE ${match} RETURNING stream, partition_key, position
+         DELETE FROM ${s}.parked WHERE ${MATCH} RETURNING stream, partition_key, position
        ), ins AS (
-         INSERT INTO ${s}.pending (stream, partition_key, position)
-         SELECT stream, partition_key, position FROM moved
+         INSERT INTO ${s}.pending (stream, lane, partition_key, position)
+         SELECT stream, ${laneOf('partition_key')}, partition_key, position FROM moved
          ON CONFLICT DO NOTHING
        )
        SELECT stream, partition_key, count(*) AS n FROM moved GROUP BY stream, partition_key ORDER BY 1, 2`,
       params,
     );
-    const resumed = await conn.query<{ stream: string; partition_key: string }>(
-      `UPDATE ${s}.partitions SET failed_at = NULL, next_retry_at = NULL, blocked_position = NULL
-        WHERE ${match} AND (failed_at IS NOT NULL OR next_retry_at IS NOT NULL OR blocked_position IS NOT NULL)
+    const unblocked = await conn.query<{ stream: string; partition_key: string }>(
+      `UPDATE ${s}.partitions SET blocked_position = NULL
+        WHERE ${MATCH} AND blocked_position IS NOT NULL
         RETURNING stream, partition_key`,
       params,
     );
+    const lanes = await conn.query<{ stream: string; lane: number }>(
+      `UPDATE ${s}.lanes SET failed_at = NULL, next_retry_at = NULL, attempts = 0
+        WHERE ($1::text IS NULL OR stream = $1) AND ($2::text IS NULL OR lane = ${laneOf('$2')})
+          AND (failed_at IS NOT NULL OR next_retry_at IS NOT NULL)
+        RETURNING stream, lane`,
+      params,
+    );
     await conn.query('COMMIT');
-    return {
-      requeued: moved.rows.map((r) => ({
-        stream: r.stream,
-        partitionKey: r.partition_key,
-        events: Number(r.n),
-      })),
-      resumed: resumed.rows.map((r) => ({ stream: r.stream, partitionKey: r.partition_key })),
-    };
+    return replayResult(filter, moved.rows, unblocked.rows, lanes.rows);
   } catch (e) {
     await conn.query('ROLLBACK').catch(() => {});
     throw e;
   }
+}
+
+function replayResult(
+  filter: ReplayFilter,
+  moved: { stream: string; partition_key: string; n: string }[],
+  unblocked: { stream: string; partition_key: string }[],
+  lanes: { stream: string; lane: number }[],
+): ReplayResult {
+  const resumed = unblocked.map((r) => ({ stream: r.stream, partitionKey: r.partition_key }));
+  if (filter.partitionKey !== undefined) {
+    for (const l of lanes) {
+      if (!resumed.some((p) => p.stream === l.stream))
+        resumed.push({ stream: l.stream, partitionKey: filter.partitionKey });
+    }
+  }
+  return {
+    requeued: moved.map((r) => ({ stream: r.stream, partitionKey: r.partition_key, events: Number(r.n) })),
+    resumed,
+    resumedLanes: lanes.map((l) => ({ stream: l.stream, lane: Number(l.lane) })),
+  };
 }
 
 /**
@@ -72,7 +100,9 @@ export async function discardBlocked(
         WHERE stream = $1 AND partition_key = $2 AND blocked_position IS NOT NULL
         RETURNING (SELECT blocked_position FROM ${s}.partitions WHERE stream = $1 AND partition_key = $2) AS position
      ), d AS (
-       DELETE FROM ${s}.pending WHERE stream = $1 AND partition_key = $2 AND position = (SELECT position FROM b)
+       DELETE FROM ${s}.pending
+        WHERE stream = $1 AND lane = ${s}.lane_of($2, (SELECT lane_count FROM ${s}.settings))
+          AND position = (SELECT position FROM b)
      )
      SELECT position FROM b`,
     [p.stream, p.partitionKey],

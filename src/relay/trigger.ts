@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { envConfig } from '../config.js';
 import type { PartitionRef } from '../outbox/rows.js';
 import { drainJob } from './jobs.js';
+import type { Lane } from './sql.js';
 
 export interface RelayTriggerOptions {
   redisUrl?: string;
@@ -15,16 +16,34 @@ export interface RelayTriggerOptions {
 }
 
 export interface RelayTrigger {
-  /** Queues drain jobs for partitions that got events. Call after COMMIT; never throws. */
+  /** Queues drain jobs for the lanes of partitions that got events. Call after COMMIT; never throws. */
   wake(partitions: PartitionRef[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
 /**
+ * Distinct wake targets: a lane when emit reported it, else the partition (the relay maps it
+ * to its lane with the stored lane count).
+ */
+function wakeTargets(partitions: PartitionRef[]): Array<Lane | PartitionRef> {
+  const seen = new Map<string, Lane | PartitionRef>();
+  for (const p of partitions) {
+    const key =
+      p.lane === undefined
+        ? `p\u0000${p.stream}\u0000${p.partitionKey}`
+        : `l\u0000${p.stream}\u0000${p.lane}`;
+    if (!seen.has(key)) seen.set(key, p.lane === undefined ? p : { stream: p.stream, lane: p.lane });
+  }
+  return [...seen.values()];
+}
+
+/**
  * Wakes the relay after a commit without slowing the transaction: a deduplicated BullMQ
- * drain job per partition (no NOTIFY, which takes a global lock at commit). A wake that is
- * lost (Redis down, process crash right after COMMIT) only delays delivery until the next
- * sweep: correctness never depends on it.
+ * drain job per lane (no NOTIFY, which takes a global lock at commit). A lane whose worker
+ * is lingering picks the events up without any job. A wake that is lost (Redis down,
+ * process crash right after COMMIT) only delays delivery until the next sweep: correctness
+ * never depends on it. The jobs carry no retry settings: the retry budget lives in
+ * PostgreSQL, so writers and relays always agree on it.
  */
 export function createRelayTrigger(options: RelayTriggerOptions = {}): RelayTrigger {
   const env = envConfig();
@@ -47,7 +66,7 @@ export function createRelayTrigger(options: RelayTriggerOptions = {}): RelayTrig
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          queue.addBulk(partitions.map((p) => drainJob(p, 10))),
+          queue.addBulk(wakeTargets(partitions).map((t) => drainJob(t))),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
           }),

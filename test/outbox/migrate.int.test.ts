@@ -8,8 +8,8 @@ describe('migrate', () => {
     const url = inject('databaseUrl');
     const schema = `lhtest_migrate_${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(3).toString('hex')}`;
     const results = await Promise.all([1, 2, 3, 4].map(() => migrate(url, { schema })));
-    expect(results.map((r) => r.applied).sort()).toEqual([0, 0, 0, 1]);
-    expect(await migrate(url, { schema })).toMatchObject({ applied: 0, total: 1 });
+    expect(results.map((r) => r.applied).sort()).toEqual([0, 0, 0, 2]);
+    expect(await migrate(url, { schema })).toMatchObject({ applied: 0, total: 2, lanes: 64 });
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     let rows: { table_name: string }[];
@@ -27,9 +27,11 @@ describe('migrate', () => {
       'aggregate_streams',
       'delivery_log',
       'events',
+      'lanes',
       'parked',
       'partitions',
       'pending',
+      'settings',
     ]);
   });
 

@@ -63,7 +63,9 @@ export type RequestOutcome =
   | 'notFound'
   | 'methodNotAllowed'
   /** The client went away (or the server was stopped) before the answer. */
-  | 'aborted';
+  | 'aborted'
+  /** The sink stored the batch, then reset the connection (TCP RST) instead of answering. */
+  | 'reset';
 
 /** Outcomes that can be forced for the next requests with `forceOutcomes`. */
 export type ForcedOutcome =
@@ -71,7 +73,8 @@ export type ForcedOutcome =
   | 'error500'
   | 'throttled429'
   | 'timeout-after-store'
-  | 'timeout-before-store';
+  | 'timeout-before-store'
+  | 'reset-after-store';
 
 /** One accepted record, in the order the sink stored it. */
 export interface ReceivedRecord {
@@ -220,6 +223,7 @@ const emptyCounts = (): RequestCounts => ({
   notFound: 0,
   methodNotAllowed: 0,
   aborted: 0,
+  reset: 0,
 });
 
 const defaultPartitionOf = (_stream: string, record: SinkRecord): string => String(record.tenant_id);
@@ -425,6 +429,11 @@ export async function startSinkServer(options: SinkServerOptions = {}): Promise<
         // Never answered: the client's timeout (or `close()`) ends the connection.
         if (decision === 'timeout-after-store') store(entry, stream, records, 'timeout');
         return finish(entry, 'timeout');
+      case 'reset-after-store':
+        store(entry, stream, records, 'timeout');
+        leave();
+        req.socket.resetAndDestroy();
+        return finish(entry, 'reset');
     }
     const poison = faults.poison;
     if (poison) {

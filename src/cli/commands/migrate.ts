@@ -1,19 +1,24 @@
 import type { Command } from 'commander';
 import { migrate } from '../../outbox/migrate.js';
-import type { CliContext } from '../context.js';
+import { type CliContext, positiveInt } from '../context.js';
 
 export function migrateCommand(program: Command, ctx: () => CliContext): void {
   program
     .command('migrate')
     .description('Create or upgrade the outbox tables (safe to run twice, or from several processes at once)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .option(
+      '--lanes <n>',
+      'lanes per stream (default 64 for a new outbox; a change is refused while events are pending)',
+      positiveInt('--lanes'),
+    )
+    .action(async (opts: { json?: boolean; lanes?: number }) => {
       const c = ctx();
-      const r = await migrate(c.config.databaseUrl, { schema: c.config.schema });
+      const r = await migrate(c.config.databaseUrl, { schema: c.config.schema, lanes: opts.lanes });
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else
         process.stdout.write(
-          `schema "${r.schema}": ${r.applied} migration(s) applied, ${r.total} in total\n`,
+          `schema "${r.schema}": ${r.applied} migration(s) applied, ${r.total} in total, ${r.lanes} lanes per stream\n`,
         );
     });
 }

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import type { FailedLane } from '../../relay/findPendingLanes.js';
 import { createRelay } from '../../relay/relay.js';
 import { type CliContext, positiveInt } from '../context.js';
 import { withRedis } from '../doctor/probes.js';
@@ -19,14 +20,9 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
     )
     .option(
       '--until-idle',
-      'exit 0 once nothing is pending or in flight (parked events and failed batches do not count)',
+      'exit once nothing deliverable is pending or in flight: 0, or 1 naming the batches parked as failed (parked events and blocked partitions do not count)',
     )
-    .option(
-      '--concurrency <n>',
-      'partitions delivered at once by this process',
-      positiveInt('--concurrency'),
-      4,
-    )
+    .option('--concurrency <n>', 'lanes delivered at once by this process', positiveInt('--concurrency'), 4)
     .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (127.0.0.1)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535)
@@ -40,7 +36,7 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
     )
     .option(
       '--sweep-interval-ms <ms>',
-      'how often to look for pending partitions',
+      'how often to look for lanes with pending events',
       positiveInt('--sweep-interval-ms'),
       1000,
     )
@@ -70,7 +66,11 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       process.once('SIGINT', onSignal);
       try {
         if (opts.untilIdle) {
-          await relay.runUntilIdle({ signal: stop.signal });
+          const { failedBatches } = await relay.runUntilIdle({ signal: stop.signal });
+          if (failedBatches.length > 0) {
+            process.exitCode = 1;
+            reportFailedBatches(failedBatches);
+          }
         } else {
           await relay.start();
           if (relay.metricsUrl)
@@ -86,4 +86,20 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         await relay.stop();
       }
     });
+}
+
+/** Names each batch parked as failed: its stream and lane, what it holds, and its error. */
+function reportFailedBatches(failed: FailedLane[]): void {
+  process.stderr.write(
+    `lakehouse relay: ${failed.length} batch(es) parked as failed after the retry budget:\n`,
+  );
+  for (const f of failed) {
+    const keys = f.partitionKeys.join(', ');
+    process.stderr.write(
+      `  ${f.stream} lane ${f.lane}: ${f.pending} event(s) held (partitions ${keys}${f.pending > f.partitionKeys.length ? ', ...' : ''}): ${f.error ?? 'unknown error'}\n`,
+    );
+  }
+  process.stderr.write(
+    'Fix the sink, then run `lakehouse replay --stream <stream>` (or wait for the slow retry).\n',
+  );
 }
