@@ -76,8 +76,14 @@ export async function readDashboardState(
       blocked: boolean;
       last_error: string | null;
     }>(
-      `SELECT stream, partition_key, failed_at, blocked_position IS NOT NULL AS blocked, last_error
-         FROM ${s}.partitions WHERE failed_at IS NOT NULL OR blocked_position IS NOT NULL
+      // A failed batch holds its lane: every partition pending there is shown with the lane's error.
+      `SELECT * FROM (
+         SELECT DISTINCT l.stream, pe.partition_key, l.failed_at, false AS blocked, l.last_error
+           FROM ${s}.lanes l JOIN ${s}.pending pe ON pe.stream = l.stream AND pe.lane = l.lane
+          WHERE l.failed_at IS NOT NULL
+         UNION ALL
+         SELECT stream, partition_key, failed_at, true AS blocked, last_error
+           FROM ${s}.partitions WHERE blocked_position IS NOT NULL) f
         ORDER BY stream, partition_key LIMIT 200`,
     ),
     readTables(warehouse),

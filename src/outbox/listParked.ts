@@ -60,6 +60,31 @@ const toParked = (r: Row): ParkedEvent => ({
 });
 
 /**
+ * Failed and blocked partitions. A batch that failed after its retry budget holds its whole
+ * lane (`lanes.failed_at`): each partition with events pending in that lane is listed as
+ * failed, with the lane's error. A partition blocked at a poison record is in `partitions`.
+ */
+function failedSql(s: string, where: string): string {
+  return `SELECT * FROM (
+      SELECT l.stream, pe.partition_key, l.last_error, l.failed_at, l.last_error_at, l.next_retry_at,
+             NULL::bigint AS blocked_position, l.batch_count,
+             extract(epoch FROM now() - l.failed_at)::float8 AS age, count(*)::int AS held
+        FROM ${s}.lanes l JOIN ${s}.pending pe ON pe.stream = l.stream AND pe.lane = l.lane
+       WHERE l.failed_at IS NOT NULL
+       GROUP BY l.stream, l.lane, pe.partition_key
+      UNION ALL
+      SELECT p.stream, p.partition_key, p.last_error, p.failed_at, p.last_error_at, p.next_retry_at,
+             p.blocked_position, p.batch_count,
+             extract(epoch FROM now() - coalesce(p.failed_at, p.last_error_at, now()))::float8 AS age,
+             (SELECT count(*)::int FROM ${s}.pending pe
+               WHERE pe.stream = p.stream AND pe.partition_key = p.partition_key) AS held
+        FROM ${s}.partitions p
+       WHERE p.blocked_position IS NOT NULL) p
+    WHERE ${where}
+    ORDER BY coalesce(p.failed_at, p.last_error_at), p.stream, p.partition_key`;
+}
+
+/**
  * Parked events and failed or blocked partitions, oldest first. Read-only; filters are bind
  * parameters (a NULL filter matches all).
  */
@@ -74,17 +99,7 @@ export async function listParked(
   const [parked, total, failed] = await Promise.all([
     exec<Row>(`${parkedSelect(s)} WHERE ${where} ORDER BY p.position LIMIT $3`, [...params, f.limit ?? 100]),
     exec<Row>(`SELECT count(*)::int AS n FROM ${s}.parked p WHERE ${where}`, params),
-    exec<Row>(
-      `SELECT p.stream, p.partition_key, p.last_error, p.failed_at, p.last_error_at, p.next_retry_at,
-              p.blocked_position, p.batch_count,
-              extract(epoch FROM now() - coalesce(p.failed_at, p.last_error_at, now()))::float8 AS age,
-              (SELECT count(*)::int FROM ${s}.pending pe
-                WHERE pe.stream = p.stream AND pe.partition_key = p.partition_key) AS held
-         FROM ${s}.partitions p
-        WHERE (p.failed_at IS NOT NULL OR p.blocked_position IS NOT NULL) AND ${where}
-        ORDER BY coalesce(p.failed_at, p.last_error_at)`,
-      params,
-    ),
+    exec<Row>(failedSql(s, where), params),
   ]);
   return {
     totalParked: Number(total[0]?.n ?? 0),

@@ -40,7 +40,8 @@ async function pendingOldEvent(): Promise<void> {
     [e.event_id, String(data.tenant_id), e.event_type, JSON.stringify({ ...data, legacy_code: 'L1' })],
   );
   await t.db.pool.query(
-    `INSERT INTO ${t.db.schema}.pending (stream, partition_key, position) VALUES ('orders', $1, $2)`,
+    `INSERT INTO ${t.db.schema}.pending (stream, partition_key, position, lane)
+     VALUES ('orders', $1, $2, ${t.db.schema}.lane_of($1, (SELECT lane_count FROM ${t.db.schema}.settings)))`,
     [String(data.tenant_id), r.rows[0]!.position],
   );
 }
