@@ -28,6 +28,26 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_
   }
 }
 
+/** A headless Chromium page (the browser is closed after each test). */
+async function openPage() {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install -y chromium`).toBe(true);
+  const profile = await mkdtemp(join(tmpdir(), 'lh-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return browser.newPage();
+}
+
 async function ordersStatus(): Promise<StreamStatus> {
   const r = await runCli(['status', '--json'], { env: db.env });
   return (JSON.parse(r.stdout) as { streams: StreamStatus[] }).streams.find((s) => s.stream === 'orders')!;
@@ -126,22 +146,7 @@ describe('dashboard', () => {
   });
 
   it('shows the numbers of lakehouse status, replays a parked batch and runs SQL', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install -y chromium`).toBe(true);
-    const profile = await mkdtemp(join(tmpdir(), 'lh-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const page = await browser.newPage();
+    const page = await openPage();
     await page.goto(`${url}/dashboard?token=${TOKEN}`);
     const cell = (n: number) => page.locator(`#streams tr[data-stream="orders"] td:nth-child(${n})`);
     const before = await ordersStatus();
@@ -186,18 +191,7 @@ describe('dashboard', () => {
   });
 
   it('warns when events are stuck, shows whether a relay runs, and draws the last hour with labelled axes across reloads', async () => {
-    const profile = await mkdtemp(join(tmpdir(), 'lh-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
-    const page = await browser.newPage();
+    const page = await openPage();
     // Events waiting for ten minutes, and no relay running: the operator must see it.
     await inTransaction(db.pool, (c) => db.outbox.emit(c, { stream: 'orders', data: order('late-1', 'tl') }));
     await db.pool.query(
