@@ -46,8 +46,9 @@ export function filterInPostgres(def: PipelineDefinition): string | undefined | 
 /**
  * What the outbox delivered for one stream, per tenant and UTC day of the stream's time
  * field: events, events the pipeline's filter drops, money sums over the events it keeps,
- * and when the tenant's partition last delivered. Delivered = in `events`, in neither
- * `pending` nor `parked`. Parameter: $1 the stream.
+ * and when the tenant's lane last delivered (a lane carries many tenants, so this is the
+ * latest moment the tenant can have delivered: "not yet visible" errs on the side of
+ * waiting). Delivered = in `events`, in neither `pending` nor `parked`. Parameter: $1 the stream.
  */
 export function outboxGroupsSql(schema: string, def: PipelineDefinition): string {
   const s = ident(schema);
@@ -59,9 +60,10 @@ export function outboxGroupsSql(schema: string, def: PipelineDefinition): string
   );
   return `SELECT e.tenant_id, (((e.payload->>${time})::timestamptz) AT TIME ZONE 'UTC')::date::text AS day,
        COUNT(*)::int AS delivered, COUNT(*) FILTER (WHERE ${keep})::int AS expected,
-       MAX(p.last_delivered_at) AS last_delivered_at${sums.join('')}
+       MAX(l.last_delivered_at) AS last_delivered_at${sums.join('')}
   FROM ${s}.events e
-  LEFT JOIN ${s}.partitions p ON p.stream = e.stream AND p.partition_key = e.partition_key
+  LEFT JOIN ${s}.lanes l
+    ON l.stream = e.stream AND l.lane = ${s}.lane_of(e.partition_key, (SELECT lane_count FROM ${s}.settings))
  WHERE e.stream = $1
    AND NOT EXISTS (SELECT 1 FROM ${s}.pending x
                     WHERE x.stream = e.stream AND x.partition_key = e.partition_key AND x.position = e.position)
