@@ -134,6 +134,34 @@ describe('lakehouse query --remote against a stand-in of the Basin SQL HTTP API'
   });
 });
 
+describe('lakehouse report --remote against a stand-in of the Basin SQL HTTP API', () => {
+  it('sends the same SQL as report --sql (qualified tables, tenant in its WHERE) and prints the rows', async () => {
+    const args = ['report', 'revenue-by-tenant', '--month', '2026-02', '--tenant', 'shop:eu'];
+    const printed = await cli([...args, '--sql']);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain('lakehouse.orders');
+    expect(printed.stdout).toContain("tenant_id = 'shop:eu'");
+    // Report SQL uses CTE names after FROM, which the default stand-in mistakes for unqualified tables.
+    cf.sql = (body) => {
+      seen.push(body);
+      return [200, { success: true, errors: [], result: RESULT }];
+    };
+    const r = await cli([...args, '--remote', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(RESULT.rows);
+    expect(seen).toEqual([{ warehouse: 'acc0123_lake-bucket', query: printed.stdout.trimEnd() }]);
+  });
+
+  it('a Basin SQL refusal is a one-line message and exit 1', async () => {
+    cf.sql = () => [400, { success: false, errors: [{ code: 40004, message: 'syntax error near WITH' }] }];
+    const r = await cli(['report', 'platform-health', '--month', '2026-02', '--remote']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^lakehouse: report platform-health failed: .*syntax error near WITH/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('lakehouse catalog-config', () => {
   it('--remote prints the R2 Data Catalog URI and warehouse for each engine, never the token', async () => {
     const uri = 'https://catalog.cloudflarestorage.com/acc0123/lake-bucket';

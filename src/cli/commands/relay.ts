@@ -10,6 +10,7 @@ interface RelayCliOptions {
   metricsPort?: number;
   sweepIntervalMs?: number;
   rateLimit?: number;
+  cloudflare?: boolean;
 }
 
 export function relayCommand(program: Command, ctx: () => CliContext): void {
@@ -35,6 +36,12 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       positiveInt('--rate-limit'),
     )
     .option(
+      '--cloudflare',
+      'send each record to the newest deployed version of its stream whose schema it matches, read from the ' +
+        'Cloudflare account (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID) at start: records are checked against ' +
+        'the deployed schemas, not the local catalog; restart after `pipelines apply --new-version`',
+    )
+    .option(
       '--sweep-interval-ms <ms>',
       'how often to look for lanes with pending events',
       positiveInt('--sweep-interval-ms'),
@@ -51,7 +58,11 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       const c = ctx();
       // Fail fast (exit 2, "cannot reach Redis") instead of starting a relay that retries forever.
       await withRedis(c.config.redisUrl, (r) => r.ping());
+      const sink = opts.cloudflare
+        ? await (await import('../../pipelines/cloudflareSink.js')).createCloudflareSink()
+        : undefined;
       const relay = createRelay({
+        ...(sink ? { sink } : {}),
         databaseUrl: c.config.databaseUrl,
         redisUrl: c.config.redisUrl,
         schema: c.config.schema,

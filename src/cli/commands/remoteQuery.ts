@@ -6,6 +6,24 @@ import { EXIT } from '../context.js';
 import { printResult } from './query.js';
 
 /**
+ * Runs one statement on Basin SQL with the account, bucket and token of the environment
+ * (`CLOUDFLARE_ACCOUNT_ID`, `LAKEHOUSE_R2_BUCKET`, `WRANGLER_BASIN_SQL_AUTH_TOKEN` or
+ * `CLOUDFLARE_API_TOKEN`); a missing one is a usage error naming it and `what` needs it.
+ */
+export function remoteBasinQuery(sql: string, what: string): ReturnType<typeof basinQuery> {
+  const purpose = `for ${what} (Basin SQL)`;
+  const token =
+    process.env.WRANGLER_BASIN_SQL_AUTH_TOKEN?.trim() ||
+    requireEnv(process.env, 'CLOUDFLARE_API_TOKEN', purpose);
+  return basinQuery({
+    accountId: requireEnv(process.env, 'CLOUDFLARE_ACCOUNT_ID', purpose),
+    bucket: requireEnv(process.env, BUCKET_ENV, purpose),
+    token,
+    query: sql,
+  });
+}
+
+/**
  * `lakehouse query --remote`: the query runs on Cloudflare through Basin SQL and prints like
  * the local engine. `--tenant` and `--explain` are local-engine features: Basin SQL cannot
  * be made to hide other tenants' rows by this client, so the combination is refused.
@@ -23,18 +41,8 @@ export async function remoteQueryCommand(
     throw new InvalidArgumentError(
       '--explain is for the local engine; --remote prints Basin SQL metrics with --json',
     );
-  const purpose = 'for query --remote (Basin SQL)';
-  const token =
-    process.env.WRANGLER_BASIN_SQL_AUTH_TOKEN?.trim() ||
-    requireEnv(process.env, 'CLOUDFLARE_API_TOKEN', purpose);
   try {
-    const r = await basinQuery({
-      accountId: requireEnv(process.env, 'CLOUDFLARE_ACCOUNT_ID', purpose),
-      bucket: requireEnv(process.env, BUCKET_ENV, purpose),
-      token,
-      query: sql,
-    });
-    printResult(r, opts);
+    printResult(await remoteBasinQuery(sql, 'query --remote'), opts);
   } catch (e) {
     if (!(e instanceof BasinSqlError)) throw e;
     if (opts.json) {

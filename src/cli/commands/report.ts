@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { QueryError } from '../../lakehouse/query.js';
 import { REPORT_NAMES, REPORTS } from '../../reports/reports.js';
-import { localExecutor, runReport } from '../../reports/runReport.js';
+import { localExecutor, runReport, type SqlExecutor } from '../../reports/runReport.js';
 import { EXIT, positiveInt } from '../context.js';
 import { formatRows, toCsv } from '../table.js';
 
@@ -15,7 +15,20 @@ interface ReportCliOptions {
   json?: boolean;
   csv?: boolean;
   sql?: boolean;
+  remote?: boolean;
   warehouse?: string;
+}
+
+/**
+ * Basin SQL as a report executor. A report scoped with `--tenant` carries the tenant in its
+ * own WHERE clauses, which is all the scoping Basin SQL gets (nothing hides other rows there).
+ */
+async function remoteExecutor(): Promise<SqlExecutor> {
+  const { remoteBasinQuery } = await import('./remoteQuery.js');
+  return async (sql) => {
+    const r = await remoteBasinQuery(sql, 'report --remote');
+    return { columns: r.schema.map((c) => c.name), rows: r.rows };
+  };
 }
 
 const number = (name: string) => (v: string) => {
@@ -53,6 +66,10 @@ export function reportCommand(program: Command): void {
     .option('--csv', 'print CSV with a header line')
     .option('--sql', 'print the SQL (the same text runs on Basin SQL) instead of running it')
     .option(
+      '--remote',
+      'run on Cloudflare through Basin SQL (CLOUDFLARE_ACCOUNT_ID, LAKEHOUSE_R2_BUCKET, token)',
+    )
+    .option(
       '--warehouse <dir>',
       'warehouse directory (default: LAKEHOUSE_WAREHOUSE or ./.lakehouse/warehouse)',
     )
@@ -74,7 +91,10 @@ export function reportCommand(program: Command): void {
         return;
       }
       try {
-        const r = await runReport(name, params, localExecutor(resolveWarehouse(opts.warehouse)));
+        const execute = opts.remote
+          ? await remoteExecutor()
+          : localExecutor(resolveWarehouse(opts.warehouse));
+        const r = await runReport(name, params, execute);
         if (opts.json) process.stdout.write(`${JSON.stringify(r.rows)}\n`);
         else if (opts.csv) process.stdout.write(toCsv(r.columns, r.rows));
         else {
@@ -82,7 +102,8 @@ export function reportCommand(program: Command): void {
           process.stdout.write(formatRows(r.columns, r.rows));
         }
       } catch (e) {
-        if (!(e instanceof QueryError)) throw e;
+        const { BasinSqlError } = await import('../../pipelines/basinSql.js');
+        if (!(e instanceof QueryError) && !(e instanceof BasinSqlError)) throw e;
         process.stderr.write(`lakehouse: report ${name} failed: ${e.message}\n`);
         process.exitCode = EXIT.failed;
       }
