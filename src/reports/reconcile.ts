@@ -159,7 +159,13 @@ export function httpSqlExecutor(baseUrl: string): SqlExecutor {
     const url = `${baseUrl.replace(/\/$/, '')}/sql`;
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        // The platform asks for its access token on /sql whenever one is set.
+        ...(process.env.LAKEHOUSE_DASHBOARD_TOKEN
+          ? { authorization: `Bearer ${process.env.LAKEHOUSE_DASHBOARD_TOKEN}` }
+          : {}),
+      },
       body: JSON.stringify(
         options.tenant === undefined ? { query: sql } : { query: sql, tenant: options.tenant },
       ),

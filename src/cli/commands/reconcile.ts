@@ -12,6 +12,7 @@ interface ReconcileCliOptions {
   settle: number;
   allowDuplicates?: boolean;
   json?: boolean;
+  remote?: boolean;
 }
 
 const WORDS: Record<string, string> = {
@@ -31,6 +32,10 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
         'event is in the lake exactly once, 1 otherwise',
     )
     .option('--url <url>', 'the local data platform answering POST /sql', 'http://127.0.0.1:8787')
+    .option(
+      '--remote',
+      'read the lake on Cloudflare through Basin SQL (CLOUDFLARE_ACCOUNT_ID, LAKEHOUSE_R2_BUCKET, token) instead of --url',
+    )
     .option('--stream <name>', `only this stream (${STREAM_NAMES.join(', ')})`)
     .option(
       '--settle <duration>',
@@ -42,7 +47,8 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
     .option('--json', 'print {"ok","groups","matched","problems":[...],"uncheckedFilters","tables":[...]}')
     .addHelpText(
       'after',
-      '\nThe remote check against Basin SQL (--remote) is not available yet: reconcile reads the local /sql.',
+      '\nWith --remote the lake is read through Basin SQL; rows appear there only when a sink rolls a file,\n' +
+        'so give --settle at least the roll interval.',
     )
     .action(async (opts: ReconcileCliOptions) => {
       if (opts.stream !== undefined && !isStreamName(opts.stream)) {
@@ -55,7 +61,9 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
       const r = await reconcile({
         db: c.pool,
         schema: c.config.schema,
-        lake: httpSqlExecutor(opts.url),
+        lake: opts.remote
+          ? (await import('./remoteQuery.js')).basinExecutor('reconcile --remote')
+          : httpSqlExecutor(opts.url),
         pipelines: Object.values(pipelines).filter(
           (p) => opts.stream === undefined || p.stream === opts.stream,
         ),

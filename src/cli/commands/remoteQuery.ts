@@ -2,6 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { BasinSqlError, basinQuery } from '../../pipelines/basinSql.js';
 import { requireEnv } from '../../pipelines/cloudflare/credentials.js';
 import { BUCKET_ENV } from '../../pipelines/plan.js';
+import type { SqlExecutor } from '../../reports/runReport.js';
 import { EXIT } from '../context.js';
 import { printResult } from './query.js';
 
@@ -21,6 +22,14 @@ export function remoteBasinQuery(sql: string, what: string): ReturnType<typeof b
     token,
     query: sql,
   });
+}
+
+/** Basin SQL as a {@link SqlExecutor} (reports, reconcile): `what` names the command in errors. */
+export function basinExecutor(what: string): SqlExecutor {
+  return async (sql) => {
+    const r = await remoteBasinQuery(sql, what);
+    return { columns: r.schema.map((c) => c.name), rows: r.rows };
+  };
 }
 
 /**

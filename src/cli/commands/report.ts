@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { QueryError } from '../../lakehouse/query.js';
 import { REPORT_NAMES, REPORTS } from '../../reports/reports.js';
-import { localExecutor, runReport, type SqlExecutor } from '../../reports/runReport.js';
+import { localExecutor, runReport } from '../../reports/runReport.js';
 import { EXIT, positiveInt } from '../context.js';
 import { formatRows, toCsv } from '../table.js';
 
@@ -17,18 +17,6 @@ interface ReportCliOptions {
   sql?: boolean;
   remote?: boolean;
   warehouse?: string;
-}
-
-/**
- * Basin SQL as a report executor. A report scoped with `--tenant` carries the tenant in its
- * own WHERE clauses, which is all the scoping Basin SQL gets (nothing hides other rows there).
- */
-async function remoteExecutor(): Promise<SqlExecutor> {
-  const { remoteBasinQuery } = await import('./remoteQuery.js');
-  return async (sql) => {
-    const r = await remoteBasinQuery(sql, 'report --remote');
-    return { columns: r.schema.map((c) => c.name), rows: r.rows };
-  };
 }
 
 const number = (name: string) => (v: string) => {
@@ -91,8 +79,9 @@ export function reportCommand(program: Command): void {
         return;
       }
       try {
+        // On Basin SQL a --tenant scope is the tenant in the report's own WHERE clauses.
         const execute = opts.remote
-          ? await remoteExecutor()
+          ? (await import('./remoteQuery.js')).basinExecutor('report --remote')
           : localExecutor(resolveWarehouse(opts.warehouse));
         const r = await runReport(name, params, execute);
         if (opts.json) process.stdout.write(`${JSON.stringify(r.rows)}\n`);
