@@ -94,9 +94,15 @@ describe('lanes', () => {
     const http = createHttpSink({ url: sink.url });
     let requests = 0;
     let failures = 0;
+    // Every 8th request fails, but never the same batch twice (with two lanes interleaving,
+    // a retried batch could otherwise land on the next 8th request too): the failures add up
+    // over the drain, while no single batch uses up its budget of 2.
+    const failedBatches = new Set<string>();
     const flaky: Sink = {
       async send(batch) {
-        if (++requests % 8 === 0) {
+        const first = batch.records[0] ?? '';
+        if (++requests % 8 === 0 && !failedBatches.has(first)) {
+          failedBatches.add(first);
           failures++;
           return { kind: 'retry', status: 503, error: 'HTTP 503: every 8th request fails' };
         }
