@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { migrate } from '../src/outbox/migrate.js';
 import {
   type BenchConfig,
