@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type ManifestEntry, type ManifestFile, writeManifest, writeManifestList } from './manifests.js';
 import { type TablePaths, toFileUri } from './paths.js';
-import { commitMetadata, type LoadedTable, loadTable, newSnapshotId } from './tableMetadata.js';
+import {
+  commitMetadata,
+  currentFields,
+  defaultSpec,
+  type LoadedTable,
+  loadTable,
+  newSnapshotId,
+} from './tableMetadata.js';
 import type { Snapshot, TableMetadata } from './types.js';
 
 export interface SnapshotChange {
@@ -34,8 +41,8 @@ export async function commitSnapshot(
   const snapshotId = newSnapshotId();
   const sequenceNumber = md['last-sequence-number'] + 1;
   const parent = md.snapshots.find((s) => s['snapshot-id'] === md['current-snapshot-id']);
-  const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
-  const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
+  const spec = defaultSpec(md);
+  const fields = currentFields(md);
   const commitId = randomUUID();
   const manifests = [...change.keepManifests];
   const entries: ManifestEntry[] = change.entries.map((e) => ({

@@ -2,7 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { commitSnapshot } from './commitSnapshot.js';
 import { liveDataFiles } from './manifests.js';
 import { fromFileUri } from './paths.js';
-import { loadTable } from './tableMetadata.js';
+import { currentFields, defaultSpec, loadTable } from './tableMetadata.js';
 import { sqlString } from './tableSchema.js';
 import type { LiveDataFile } from './types.js';
 import { allTables, type WarehouseTable } from './warehouseCatalog.js';
@@ -71,8 +71,8 @@ async function compactTable(
   const { paths } = t;
   const base = (await loadTable(paths)) ?? t.loaded;
   const md = base.metadata;
-  const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
-  const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
+  const fields = currentFields(md);
+  const spec = defaultSpec(md);
   const { files } = await liveDataFiles(md);
   const groups = new Map<string, LiveDataFile[]>();
   for (const f of files) {

@@ -4,6 +4,7 @@ import { tenantId as tenantIdSchema } from '../domain/fields.js';
 import { analyzeParseTree, mayMatch, type TableReference } from './analyzeSql.js';
 import { fromFileUri } from './paths.js';
 import { cachedLiveDataFiles } from './snapshotCache.js';
+import { currentFields } from './tableMetadata.js';
 import { duckTypeOf, sqlIdent, sqlString } from './tableSchema.js';
 import type { IcebergField, LiveDataFile } from './types.js';
 import { allTables } from './warehouseCatalog.js';
@@ -120,7 +121,7 @@ export async function runQuery(
     let bytesScanned = 0;
     for (const t of tables) {
       const md = t.loaded.metadata;
-      const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
+      const fields = currentFields(md);
       const refs = analysis.references.filter((r) => r.table === t.table.toLowerCase());
       const hasTenant = fields.some((f) => f.name === 'tenant_id');
       if (options.tenant !== undefined && !hasTenant) {

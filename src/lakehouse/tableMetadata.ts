@@ -26,6 +26,16 @@ export const metadataFile = (paths: TablePaths, version: number) =>
  * `version-hint.text` and moves forward while a newer `vN+1.metadata.json` exists: the
  * hint is written after the version, so a crash in between leaves it one behind.
  */
+/** The fields of a table's current schema (`current-schema-id`). */
+export function currentFields(md: TableMetadata): IcebergField[] {
+  return md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
+}
+
+/** The partition spec new data files are written with (`default-spec-id`). */
+export function defaultSpec(md: TableMetadata): PartitionSpec {
+  return md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
+}
+
 export async function loadTable(paths: TablePaths): Promise<LoadedTable | undefined> {
   let version = 0;
   try {

@@ -9,7 +9,14 @@ import { fromFileUri, type TablePaths, tablePaths } from './paths.js';
 import { isolateBadLines, quarantineLines, readSegmentLines } from './quarantine.js';
 import { createSerializer } from './serialize.js';
 import { type Segment, StagingLog } from './stagingLog.js';
-import { commitMetadata, type LoadedTable, loadTable, newTableMetadata } from './tableMetadata.js';
+import {
+  commitMetadata,
+  currentFields,
+  defaultSpec,
+  type LoadedTable,
+  loadTable,
+  newTableMetadata,
+} from './tableMetadata.js';
 import { deriveTableSchema, sourceRelation, sqlString, transformOver } from './tableSchema.js';
 import { FILTERED_RECORDS_PROPERTY, STAGING_WATERMARK_PROPERTY } from './types.js';
 import { writeDataFiles } from './writeDataFiles.js';
@@ -177,8 +184,8 @@ export class TableWriter {
       `CREATE OR REPLACE TEMP VIEW source AS SELECT * FROM ${sourceRelation(this.definition, staged)}`,
     );
     const md = base.metadata;
-    const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
-    const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
+    const fields = currentFields(md);
+    const spec = defaultSpec(md);
     return writeDataFiles(conn, { relation: transformOver(this.definition), dataDir, fields, spec });
   }
 
