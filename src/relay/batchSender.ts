@@ -95,6 +95,7 @@ export function createBatchSender(ctx: DeliveryContext, session: LaneSession, at
   async function delivered(records: BatchRecord[], bytes: number, started: number): Promise<void> {
     const positions = records.map((r) => r.position);
     await markDelivered(conn, schema, lane, positions, bytes);
+    attemptedUpto = 0; // cleared with the mark: see markDelivered
     stats.delivered += records.length;
     stats.batches++;
     ctx.metrics.delivered.inc({ stream: lane.stream }, records.length);

@@ -24,7 +24,11 @@ export async function markDelivered(
      upd AS (
        UPDATE ${s}.lanes
           SET delivered_count = delivered_count + (SELECT n FROM n), batch_count = batch_count + 1,
-              last_delivered_at = now(), attempts = 0, failed_at = NULL, next_retry_at = NULL
+              last_delivered_at = now(), attempts = 0, failed_at = NULL, next_retry_at = NULL,
+              -- One batch in flight per lane: once it is marked, nothing is maybe-stored any
+              -- more. A lower position committed later (early transaction id) was never sent
+              -- and must not count as a resend.
+              attempted_upto = NULL
         WHERE stream = $1 AND lane = $2
      )
      INSERT INTO ${s}.delivery_log AS d (stream, minute, events, bytes)
