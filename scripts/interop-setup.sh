@@ -14,11 +14,15 @@ ICEBERG_SPARK_RUNTIME=org.apache.iceberg:iceberg-spark-runtime-4.0_2.13:1.10.0
 PYTHON=${PYTHON:-python3}
 M2_REPO=${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}
 
+for tool in "$PYTHON" java mvn; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "interop: $tool not found (Python 3.10+, Java 17 and Maven are needed)" >&2; exit 1; }
+done
+
 stamp="$(sha256sum "$REQ" | cut -c1-16)"
 if [ ! -x "$DIR/venv/bin/python" ] || [ "$(cat "$DIR/venv/.requirements" 2>/dev/null)" != "$stamp" ]; then
   echo "interop: creating $DIR/venv from $REQ"
   rm -rf "$DIR/venv"
-  "$PYTHON" -m venv "$DIR/venv"
+  "$PYTHON" -m venv "$DIR/venv" || { echo "interop: $PYTHON cannot create a virtualenv (Debian: apt-get install python3-venv)" >&2; exit 1; }
   "$DIR/venv/bin/pip" install --quiet --disable-pip-version-check --progress-bar off -r "$REQ"
   echo "$stamp" >"$DIR/venv/.requirements"
 fi
