@@ -1,4 +1,5 @@
 import { toLakeRecord } from '../domain/envelope.js';
+import { type LaneState, STATE_COLUMNS, type StateRow, toLaneState } from './laneState.js';
 import { type Conn, type Lane, q } from './sql.js';
 
 /** One event ready to send: its position, partition and lake record, serialized once. */
@@ -10,6 +11,9 @@ export interface BatchRecord {
   json: string;
   bytes: number;
 }
+
+/** A claimed batch; `full` when the lane may hold more (the batch reached a limit). */
+export type ClaimedBatch = BatchRecord[] & { full: boolean };
 
 export interface BatchLimits {
   maxRecords: number;
@@ -38,34 +42,68 @@ export async function claimBatch(
   schema: string,
   l: Lane,
   limits: BatchLimits,
-): Promise<BatchRecord[]> {
+): Promise<ClaimedBatch> {
+  const { rows } = await conn.query<BatchRow>(batchSql(q(schema)), [l.stream, l.lane, limits.maxRecords]);
+  return toBatch(rows, limits);
+}
+
+/**
+ * The first claim of a lane visit: the lane's state row (see `loadLaneState`) and its next
+ * batch in one round trip. `state` is undefined when the lane has no state row yet (its
+ * first drain ever creates it).
+ */
+export async function claimWithState(
+  conn: Conn,
+  schema: string,
+  l: Lane,
+  limits: BatchLimits,
+): Promise<{ batch: ClaimedBatch; state: LaneState | undefined }> {
   const s = q(schema);
-  const { rows } = await conn.query<{
-    position: string;
-    partition_key: string;
-    event_id: string;
-    event_type: string;
-    payload: Record<string, unknown>;
-  }>(
-    `SELECT p.position, p.partition_key, e.event_id::text AS event_id, e.event_type, e.payload
-       FROM ${s}.pending p
-       JOIN ${s}.events e ON e.position = p.position
-      WHERE p.stream = $1 AND p.lane = $2
-        AND NOT EXISTS (SELECT 1 FROM ${s}.partitions b
-                         WHERE b.stream = p.stream AND b.partition_key = p.partition_key
-                           AND b.blocked_position IS NOT NULL)
-      ORDER BY p.position
-      LIMIT $3`,
+  const { rows } = await conn.query<BatchRow & StateRow & { has_state: boolean }>(
+    `WITH st AS (SELECT ${STATE_COLUMNS} FROM ${s}.lanes WHERE stream = $1 AND lane = $2)
+     SELECT st.*, st.retry_in_ms IS NOT NULL AS has_state, b.*
+       FROM (SELECT 1) AS one
+       LEFT JOIN st ON true
+       LEFT JOIN LATERAL (${batchSql(s)}) b ON true`,
     [l.stream, l.lane, limits.maxRecords],
   );
-  const batch: BatchRecord[] = [];
+  const first = rows[0];
+  const state = first?.has_state ? toLaneState(first) : undefined;
+  return { batch: toBatch(rows[0]?.position == null ? [] : rows, limits), state };
+}
+
+interface BatchRow {
+  position: string;
+  partition_key: string;
+  event_id: string;
+  event_type: string;
+  payload: Record<string, unknown>;
+}
+
+const batchSql = (s: string) =>
+  `SELECT p.position, p.partition_key, e.event_id::text AS event_id, e.event_type, e.payload
+     FROM ${s}.pending p
+     JOIN ${s}.events e ON e.position = p.position
+    WHERE p.stream = $1 AND p.lane = $2
+      AND NOT EXISTS (SELECT 1 FROM ${s}.partitions b
+                       WHERE b.stream = p.stream AND b.partition_key = p.partition_key
+                         AND b.blocked_position IS NOT NULL)
+    ORDER BY p.position
+    LIMIT $3`;
+
+/** Builds the lake records of claimed rows, cutting the batch at the byte limit. */
+function toBatch(rows: BatchRow[], limits: BatchLimits): ClaimedBatch {
+  const batch: ClaimedBatch = Object.assign([], { full: rows.length >= limits.maxRecords });
   let bytes = 2; // [ and ]
   for (const r of rows) {
     const record = toLakeRecord({ event_id: r.event_id, event_type: r.event_type, data: r.payload as never });
     const json = JSON.stringify(record);
     const size = Buffer.byteLength(json, 'utf8');
     const added = size + (batch.length > 0 ? 1 : 0);
-    if (batch.length > 0 && bytes + added > limits.maxBytes) break;
+    if (batch.length > 0 && bytes + added > limits.maxBytes) {
+      batch.full = true; // cut by size: more is waiting
+      break;
+    }
     bytes += added;
     batch.push({
       position: Number(r.position),

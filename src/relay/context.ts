@@ -17,12 +17,13 @@ export interface DeliveryContext {
   signal: AbortSignal;
   /** True once the relay is stopping: no new batch starts. */
   stopping: () => boolean;
-  /** True when other lanes' drain jobs wait for a worker: an idle or long-held lane lets go. */
-  othersWaiting: () => Promise<boolean>;
+  /** True when other lanes wait for a drain loop of this process: a long-held lane lets go. */
+  othersWaiting: () => boolean;
 }
 
 export type DrainOutcome =
-  | { kind: 'drained'; delivered: number; parked: number; batches: number }
+  /** `more`: let go with work left (held `laneHoldMs` while other lanes waited). */
+  | { kind: 'drained'; delivered: number; parked: number; batches: number; more: boolean }
   /** Another relay holds this lane right now. */
   | { kind: 'busy' }
   /** The head batch waits for a retry (backoff, configuration error, or parked as failed). */

@@ -31,3 +31,18 @@ export async function tryLockLane(conn: Conn, schema: string, l: Lane): Promise<
 export async function unlockLane(conn: Conn, schema: string, l: Lane): Promise<void> {
   await conn.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', lockKeys(schema, l));
 }
+
+/**
+ * Lets go of one lane and tries to lock the next in one round trip (a drain loop moving on).
+ * Both are session locks of this connection, so their order within the statement does not
+ * matter: nothing can be marked on `prev` any more once this is sent.
+ */
+export async function relockLane(conn: Conn, schema: string, prev: Lane, next: Lane): Promise<boolean> {
+  const [cls, prevKey] = lockKeys(schema, prev);
+  const { rows } = await conn.query<{ locked: boolean }>(
+    `SELECT pg_advisory_unlock(hashtext($1), hashtext($2)) AS released,
+            pg_try_advisory_lock(hashtext($1), hashtext($3)) AS locked`,
+    [cls, prevKey, lockKeys(schema, next)[1]],
+  );
+  return rows[0]?.locked === true;
+}

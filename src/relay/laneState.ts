@@ -8,7 +8,8 @@ export interface LaneState {
   retryInMs: number;
 }
 
-const STATE_COLUMNS = `attempted_upto, failed_at IS NOT NULL AS failed,
+/** The state columns of a `lanes` row (read under the lane's lock). */
+export const STATE_COLUMNS = `attempted_upto, failed_at IS NOT NULL AS failed,
   greatest(0, ceil(extract(epoch FROM next_retry_at - now()) * 1000))::float8 AS retry_in_ms`;
 
 /**
@@ -29,7 +30,16 @@ export async function loadLaneState(conn: Conn, schema: string, l: Lane): Promis
       [l.stream, l.lane],
     ));
   }
-  const r = rows[0];
+  return toLaneState(rows[0]);
+}
+
+export interface StateRow {
+  attempted_upto: string | null;
+  failed: boolean;
+  retry_in_ms: number | null;
+}
+
+export function toLaneState(r: StateRow): LaneState {
   return {
     attemptedUpto: r.attempted_upto === null ? null : Number(r.attempted_upto),
     failed: r.failed,

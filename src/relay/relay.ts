@@ -8,11 +8,12 @@ import { ident } from '../outbox/executor.js';
 import { DEFAULT_LANE_COUNT } from '../outbox/lanes.js';
 import type { PartitionRef } from '../outbox/rows.js';
 import { createHttpSink } from '../pipelines/httpSink.js';
-import type { DeliveryContext, DrainOutcome } from './context.js';
-import { drainLane } from './drainLane.js';
+import type { DeliveryContext } from './context.js';
+import { runDrainLoop } from './drainWork.js';
 import { type FailedLane, failedLanes, findPendingLanes, isIdle } from './findPendingLanes.js';
 import { type HealthBeat, type HealthSnapshot, healthSnapshot, startHealthServer } from './health.js';
 import { DRAIN, drainJob, laneOfJob, lanesOf, SWEEP } from './jobs.js';
+import { createLaneScheduler } from './laneScheduler.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './options.js';
 import { delay, RateLimiter } from './rateLimiter.js';
@@ -39,7 +40,7 @@ export interface Relay {
    * partitions and failed batches aside), stops, and reports the failed batches.
    */
   runUntilIdle(options?: { pollMs?: number; signal?: AbortSignal }): Promise<IdleResult>;
-  /** Queues drain jobs for the lanes of partitions (what an emitter does after COMMIT). */
+  /** Makes the lanes of partitions ready for this process's drain loops (call after COMMIT in the relay's process; other processes use `createRelayTrigger`). */
   wake(partitions: PartitionRef[]): Promise<void>;
   health(): HealthSnapshot;
 }
@@ -84,6 +85,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const sink: Sink = options.sink ?? createHttpSink();
   const abort = new AbortController();
   const limiter = new RateLimiter();
+  const scheduler = createLaneScheduler();
+  const stopLoops = new AbortController();
+  let loops: Promise<void>[] = [];
   const beat: HealthBeat = { lastSweepAt: 0, lastDeliveryAt: 0, pendingLanes: 0, pendingSince: 0 };
   let stopping = false;
   let started: Promise<void> | undefined;
@@ -119,19 +123,6 @@ export function createRelay(options: RelayOptions = {}): Relay {
     );
   }
 
-  let waitingCheck: { at: number; value: Promise<boolean> } | undefined;
-  /** Whether lane jobs wait for a worker (cached for 20 ms: one Redis call serves every lane). */
-  function othersWaiting(): Promise<boolean> {
-    const now = Date.now();
-    if (!waitingCheck || now - waitingCheck.at > 20) {
-      const value = (parts?.queue.getWaitingCount() ?? Promise.resolve(0))
-        .then((n) => n > 0)
-        .catch(() => true);
-      waitingCheck = { at: now, value };
-    }
-    return waitingCheck.value;
-  }
-
   function context(): DeliveryContext {
     return {
       pool: (parts as Parts).pool,
@@ -142,47 +133,37 @@ export function createRelay(options: RelayOptions = {}): Relay {
       logger,
       signal: abort.signal,
       stopping: () => stopping,
-      othersWaiting,
+      othersWaiting: () => scheduler.waiting > 0,
     };
   }
 
-  async function processJob(job: Job): Promise<DrainOutcome | undefined> {
-    if (job.name === SWEEP) {
-      await sweep();
-      return undefined;
-    }
-    if (job.name !== DRAIN || !parts) return undefined;
-    const outcome = await drainLane(context(), laneOfJob(job.data, parts.laneCount));
-    if (outcome.kind === 'drained' && outcome.delivered > 0) beat.lastDeliveryAt = Date.now();
-    return outcome;
+  /** A drain job only marks its lane ready: this process's drain loops take it from there. */
+  async function processJob(job: Job): Promise<void> {
+    if (job.name === SWEEP) await sweep();
+    else if (job.name === DRAIN && parts) scheduler.add([laneOfJob(job.data, parts.laneCount)]);
   }
 
-  /** After a drain: look again if it delivered (a wake may have been deduplicated), or at the retry time. */
-  function onCompleted(job: Job, outcome: DrainOutcome | undefined): void {
-    if (stopping || job.name !== DRAIN || !outcome || !parts) return;
-    const lane = laneOfJob(job.data, parts.laneCount);
-    if (outcome.kind === 'drained' && outcome.delivered > 0) enqueue([lane]).catch(() => {});
-    // A backoff is followed up by a delayed job; a failed batch's slow retry by the sweep.
-    if (outcome.kind === 'waiting' && outcome.retryInMs <= opts.retry.maxDelayMs)
-      enqueue([lane], outcome.retryInMs).catch(() => {});
+  function startLoops(): void {
+    const ctx = context();
+    loops = Array.from({ length: opts.concurrency }, () =>
+      runDrainLoop(ctx, scheduler, stopLoops.signal, (_lane, outcome) => {
+        if (outcome.kind === 'drained' && outcome.delivered > 0) beat.lastDeliveryAt = Date.now();
+      }),
+    );
   }
 
   function startWorker(p: Parts): Worker {
     const worker = new Worker(opts.queueName, processJob, {
       connection: p.workerConnection,
       prefix: opts.queuePrefix,
-      concurrency: opts.concurrency,
+      concurrency: 2, // jobs only mark lanes ready or sweep: the drain loops do the work
       lockDuration: 15_000,
       stalledInterval: 5_000,
       maxStalledCount: 100,
     });
     worker.on('error', (e) => logger.warn({ error: e.message }, 'worker error'));
-    worker.on('completed', onCompleted);
     worker.on('failed', (job, err) => {
-      logger.debug(
-        { lane: job?.data, error: err.message },
-        'drain failed; the sweep picks the lane up again',
-      );
+      logger.debug({ job: job?.name, error: err.message }, 'relay job failed; the sweep runs again');
     });
     return worker;
   }
@@ -224,6 +205,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
   async function doStart(): Promise<void> {
     parts = await createParts();
+    startLoops();
     parts.worker = startWorker(parts);
     if (opts.metricsPort !== undefined) {
       const health = () => relay.health();
@@ -250,15 +232,18 @@ export function createRelay(options: RelayOptions = {}): Relay {
     );
   }
 
+  /**
+   * Stops the drain loops (each finishes or abandons its batch: after the grace period the
+   * in-flight requests are aborted and their batches stay pending), then the BullMQ worker.
+   */
   async function closeWorker(worker: Worker | undefined): Promise<void> {
-    if (!worker) return;
+    stopLoops.abort();
+    scheduler.close();
     const grace = setTimeout(() => abort.abort(new Error('relay stopping')), opts.shutdownGraceMs);
     try {
-      const closing = worker.close();
-      const forced = await Promise.race([
-        closing.then(() => false),
-        delay(opts.shutdownGraceMs + 500).then(() => true),
-      ]);
+      await Promise.race([Promise.allSettled(loops), delay(opts.shutdownGraceMs + 500)]);
+      if (!worker) return;
+      const forced = await Promise.race([worker.close().then(() => false), delay(1000).then(() => true)]);
       if (forced) await worker.close(true).catch(() => {});
     } finally {
       clearTimeout(grace);
@@ -314,7 +299,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
       return { failedBatches };
     },
     async wake(partitions) {
-      if (parts) await enqueue(lanesOf(partitions, parts.laneCount));
+      // In this process: the lanes are ready for the drain loops at once, no job needed.
+      if (parts) scheduler.add(lanesOf(partitions, parts.laneCount));
     },
     health: () =>
       healthSnapshot(beat, {

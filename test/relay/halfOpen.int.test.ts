@@ -60,7 +60,10 @@ describe('a half-open database connection', () => {
       } finally {
         await second.stop();
       }
-      const lost = logs.find((l) => l.msg === 'database connection lost during delivery');
+      // The second relay may finish before the first's query times out: wait for the notice.
+      const isLost = (l: { msg: string }) => l.msg === 'database connection lost during delivery';
+      await waitFor(() => logs.some(isLost), { timeoutMs: 10_000 }).catch(() => {});
+      const lost = logs.find(isLost);
       expect(lost, 'the first relay noticed its dead connection').toBeDefined();
       expect((lost?.time ?? Number.POSITIVE_INFINITY) - silentAt).toBeLessThan(8000);
       assertDelivered(
