@@ -68,8 +68,10 @@ export async function isIdle(conn: Conn, schema: string): Promise<boolean> {
 /** A lane whose head batch ran out of retries. */
 export interface FailedLane extends Lane {
   pending: number;
-  /** A few of the partition keys held in the lane. */
+  /** A few of the partition keys held in the lane (up to 5). */
   partitionKeys: string[];
+  /** The lane holds events of more partitions than `partitionKeys` names. */
+  morePartitions: boolean;
   error: string | null;
 }
 
@@ -87,14 +89,15 @@ export async function failedLanes(conn: Conn, schema: string): Promise<FailedLan
             (SELECT count(*) FROM ${s}.pending p WHERE p.stream = la.stream AND p.lane = la.lane) AS pending,
             ARRAY(SELECT DISTINCT k.partition_key FROM (
                     SELECT partition_key FROM ${s}.pending p WHERE p.stream = la.stream AND p.lane = la.lane
-                     ORDER BY position LIMIT 100) k LIMIT 5) AS keys
+                     ORDER BY position LIMIT 100) k LIMIT 6) AS keys
        FROM ${s}.lanes la WHERE la.failed_at IS NOT NULL ORDER BY la.stream, la.lane`,
   );
   return rows.map((r) => ({
     stream: r.stream,
     lane: Number(r.lane),
     pending: Number(r.pending),
-    partitionKeys: r.keys ?? [],
+    partitionKeys: (r.keys ?? []).slice(0, 5),
+    morePartitions: (r.keys ?? []).length > 5 || (Number(r.pending) > 100 && (r.keys ?? []).length >= 5),
     error: r.last_error,
   }));
 }

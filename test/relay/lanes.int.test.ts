@@ -139,6 +139,7 @@ describe('lanes', () => {
         lane: laneOf(tenant, 64),
         pending: events.length,
         partitionKeys: [tenant],
+        morePartitions: false,
         error: 'HTTP 503: down',
       },
     ]);

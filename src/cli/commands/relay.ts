@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { FailedLane } from '../../relay/findPendingLanes.js';
 import { createRelay } from '../../relay/relay.js';
-import { type CliContext, positiveInt } from '../context.js';
+import { type CliContext, parseDuration, positiveInt } from '../context.js';
 import { withRedis } from '../doctor/probes.js';
 
 interface RelayCliOptions {
@@ -11,6 +11,8 @@ interface RelayCliOptions {
   sweepIntervalMs?: number;
   rateLimit?: number;
   cloudflare?: boolean;
+  retryAttempts?: number;
+  retryDelay?: number;
 }
 
 export function relayCommand(program: Command, ctx: () => CliContext): void {
@@ -42,6 +44,16 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         'the deployed schemas, not the local catalog; restart after `pipelines apply --new-version`',
     )
     .option(
+      '--retry-attempts <n>',
+      'attempts of one batch before it is parked as failed and its lane waits (default 10)',
+      positiveInt('--retry-attempts'),
+    )
+    .option(
+      '--retry-delay <duration>',
+      'backoff after the first failed attempt of a batch, doubled per attempt up to 30s (default 0.5s)',
+      (v) => parseDuration(v, '--retry-delay'),
+    )
+    .option(
       '--sweep-interval-ms <ms>',
       'how often to look for lanes with pending events',
       positiveInt('--sweep-interval-ms'),
@@ -70,6 +82,10 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         metricsPort: opts.metricsPort,
         sweepIntervalMs: opts.sweepIntervalMs,
         ...(opts.rateLimit ? { defaults: { rateLimitBytesPerSecond: opts.rateLimit } } : {}),
+        retry: {
+          ...(opts.retryAttempts ? { attempts: opts.retryAttempts } : {}),
+          ...(opts.retryDelay ? { baseDelayMs: Math.max(1, Math.round(opts.retryDelay * 1000)) } : {}),
+        },
       });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -107,7 +123,7 @@ function reportFailedBatches(failed: FailedLane[]): void {
   for (const f of failed) {
     const keys = f.partitionKeys.join(', ');
     process.stderr.write(
-      `  ${f.stream} lane ${f.lane}: ${f.pending} event(s) held (partitions ${keys}${f.pending > f.partitionKeys.length ? ', ...' : ''}): ${f.error ?? 'unknown error'}\n`,
+      `  ${f.stream} lane ${f.lane}: ${f.pending} event(s) held (partition${f.partitionKeys.length > 1 || f.morePartitions ? 's' : ''} ${keys}${f.morePartitions ? ', ...' : ''}): ${f.error ?? 'unknown error'}\n`,
     );
   }
   process.stderr.write(
