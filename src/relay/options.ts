@@ -47,17 +47,13 @@ export interface RelayOptions {
   schema?: string;
   /** Where events go. Default: the HTTP sink configured by `LAKEHOUSE_SINK_URL` / `LAKEHOUSE_SINK_TOKEN`. */
   sink?: Sink;
-  /** Lanes drained at once by this process. Default 4. */
+  /** Drain loops of this process (lanes drained at once), each with its own connection. Default 4. */
   concurrency?: number;
-  /**
-   * How long a worker keeps polling a lane that ran dry before letting it go (unless other
-   * lanes wait for a worker), in ms. Wakes that arrive meanwhile are picked up without a
-   * job. Default 100.
-   */
+  /** @deprecated No effect: drain loops take ready lanes from the process's scheduler, nothing polls. */
   lingerMs?: number;
-  /** Poll interval while lingering, in ms. Default 10. */
+  /** @deprecated No effect (see `lingerMs`). */
   lingerPollMs?: number;
-  /** A lane with work is let go after this long when other lanes wait for a worker, in ms. Default 2,000. */
+  /** A lane with work is let go (and queued again) after this long when other lanes are ready, in ms. Default 2,000. */
   laneHoldMs?: number;
   /**
    * Client-side timeout of each relay query, in ms: a half-open database connection fails
@@ -123,8 +119,6 @@ export interface ResolvedRelayOptions {
   redisUrl: string;
   schema: string;
   concurrency: number;
-  lingerMs: number;
-  lingerPollMs: number;
   laneHoldMs: number;
   queryTimeoutMs: number;
   retry: Required<RetryOptions>;
@@ -163,8 +157,6 @@ export function resolveRelayOptions(options: RelayOptions = {}): ResolvedRelayOp
     redisUrl: options.redisUrl ?? env.redisUrl,
     schema: schemaName,
     concurrency: options.concurrency ?? 4,
-    lingerMs: options.lingerMs ?? 100,
-    lingerPollMs: options.lingerPollMs ?? 10,
     laneHoldMs: options.laneHoldMs ?? 2000,
     queryTimeoutMs: options.queryTimeoutMs ?? 15_000,
     retry: {
