@@ -6,7 +6,7 @@ import { fromFileUri } from './paths.js';
 import { cachedLiveDataFiles } from './snapshotCache.js';
 import { currentFields } from './tableMetadata.js';
 import { duckTypeOf, sqlIdent, sqlString } from './tableSchema.js';
-import type { IcebergField, LiveDataFile } from './types.js';
+import type { IcebergField, LiveDataFile, TableMetadata } from './types.js';
 import { allTables } from './warehouseCatalog.js';
 
 export interface QueryOptions {
@@ -64,6 +64,28 @@ function jsonValue(v: unknown, type: string): unknown {
  * evolution is missing from files written before it: per the Iceberg spec it reads as
  * null there, so a column none of the files has becomes a typed NULL.
  */
+/**
+ * The select list and FROM clause over a table's data files. A table whose schema never
+ * changed has every current column in every file, so DuckDB reads the files as they are
+ * (one footer at bind time). After a schema change, older files lack the new columns:
+ * `union_by_name` aligns them by name (it reads every file's footer to bind, which costs
+ * about as much as the scan on many small files, so it is only used then) and the missing
+ * ones read as typed NULLs.
+ */
+async function scanOf(
+  conn: DuckDBConnection,
+  md: TableMetadata,
+  paths: string[],
+  fields: IcebergField[],
+): Promise<string> {
+  const list = `[${paths.map(sqlString).join(', ')}]`;
+  if (md.schemas.length <= 1) {
+    return `${fields.map((f) => sqlIdent(f.name)).join(', ')} FROM read_parquet(${list}, hive_partitioning = false)`;
+  }
+  const files = `read_parquet(${list}, union_by_name = true, hive_partitioning = false)`;
+  return `${await columnsOver(conn, files, fields)} FROM ${files}`;
+}
+
 async function columnsOver(conn: DuckDBConnection, files: string, fields: IcebergField[]): Promise<string> {
   const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${files}`);
   const present = new Set(reader.getRowObjectsJson().map((r) => String(r.column_name)));
@@ -170,8 +192,7 @@ export async function runQuery(
         const paths = wanted.map((f) => fromFileUri(f.path));
         await assertFilesExist(`${t.namespace}.${t.table}`, wanted, paths);
         allowed.push(...paths);
-        const files = `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`;
-        body = `SELECT ${await columnsOver(conn, files, fields)} FROM ${files}${tenantFilter}`;
+        body = `SELECT ${await scanOf(conn, md, paths, fields)}${tenantFilter}`;
       } else {
         body = `SELECT ${fields.map((f) => `CAST(NULL AS ${duckTypeOf(f.type)}) AS ${sqlIdent(f.name)}`).join(', ')} WHERE false`;
       }
