@@ -39,8 +39,8 @@ function wakeTargets(partitions: PartitionRef[]): Array<Lane | PartitionRef> {
 
 /**
  * Wakes the relay after a commit without slowing the transaction: a deduplicated BullMQ
- * drain job per lane (no NOTIFY, which takes a global lock at commit). A lane whose worker
- * is lingering picks the events up without any job. A wake that is lost (Redis down,
+ * drain job per lane (no NOTIFY, which takes a global lock at commit); a relay handles it
+ * in about a millisecond by marking the lane ready for its drain loops. A wake that is lost (Redis down,
  * process crash right after COMMIT) only delays delivery until the next sweep: correctness
  * never depends on it. The jobs carry no retry settings: the retry budget lives in
  * PostgreSQL, so writers and relays always agree on it.
