@@ -204,12 +204,15 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     if (!routes || routes.length === 0)
       return [{ url: urlFor(batch.stream), start: 0, records: [...batch.records] }];
     const runs: { url: string; start: number; records: string[] }[] = [];
-    batch.records.forEach((json, i) => {
-      const r =
-        routes.length === 1 ? { route: routes[0]! } : routeRecord(batch.stream, routes, JSON.parse(json));
+    const only = routes.length === 1 && !routes[0]!.drop ? routes[0] : undefined;
+    batch.records.forEach((given, i) => {
+      const parsed = only ? undefined : JSON.parse(given);
+      const r = only ? { route: only, record: parsed } : routeRecord(batch.stream, routes, parsed);
       // A record matching no version was parked by the check; should one get here, the
       // newest version's schema check at Cloudflare is where it would have gone anyway.
       const url = 'route' in r ? r.route.url : routes[0]!.url;
+      // Sent in the form its version stores (null fields it lacks left out): never larger.
+      const json = 'route' in r && r.record !== parsed ? JSON.stringify(r.record) : given;
       const last = runs.at(-1);
       if (last && last.url === url) last.records.push(json);
       else runs.push({ url, start: i, records: [json] });
