@@ -131,7 +131,7 @@ export function pipelinesCommand(program: Command, ctx: () => CliContext): void 
   const pipelines = program
     .command('pipelines')
     .description(
-      'Provision the Cloudflare (Basin) Pipelines streams, sinks, pipelines and tables of the catalog'"'"'s lake streams',
+      'Provision the Cloudflare (Basin) Pipelines streams, sinks, pipelines and tables of the catalog streams',
     );
 
   addCommonOptions(
