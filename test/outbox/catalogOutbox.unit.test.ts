@@ -1,34 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { ordersRecord } from '../../src/domain/catalog.js';
-import { defaultCatalog } from '../../src/domain/defaultCatalog.js';
 import { defineCatalog } from '../../src/domain/defineCatalog.js';
 import { defineStream } from '../../src/domain/defineStream.js';
-import { id, money, nullable, tenantId, text, timestamp } from '../../src/domain/fields.js';
 import { isValidationError } from '../../src/errors.js';
 import { createOutbox } from '../../src/outbox/outbox.js';
 import { order } from '../support/fixtures.js';
+import { ordersWithChannel, refundsStream } from '../support/streams.js';
 
-const refunds = defineStream({
-  name: 'refunds',
-  schema: z.strictObject({
-    refund_id: id(),
-    tenant_id: tenantId(),
-    amount: money(),
-    reason: nullable(text(256)),
-    refunded_at: timestamp(),
-  }),
-  lake: { partition: ['tenant_id', 'year'] },
-  schemaVersion: 3,
-});
-const catalog = defineCatalog([
-  defineStream({
-    ...defaultCatalog.streams.orders,
-    schema: ordersRecord.extend({ channel: nullable(text(32)) }),
-    schemaVersion: 2,
-  }),
-  refunds,
-]);
+const catalog = defineCatalog([ordersWithChannel, defineStream({ ...refundsStream, schemaVersion: 3 })]);
 const refund = { refund_id: 'r-1', tenant_id: 't1', amount: 4.25, refunded_at: '2026-02-03T10:00:00Z' };
 
 describe('createOutbox({ catalog })', () => {

@@ -1,38 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { ordersRecord } from '../../src/domain/catalog.js';
 import { defaultCatalog } from '../../src/domain/defaultCatalog.js';
 import { defineCatalog } from '../../src/domain/defineCatalog.js';
-import { defineStream } from '../../src/domain/defineStream.js';
 import { createEvent, toLakeRecord } from '../../src/domain/envelope.js';
-import { id, money, nullable, tenantId, text, timestamp } from '../../src/domain/fields.js';
 import { defaultTransform, pipelinesOf } from '../../src/pipelines/catalogPipelines.js';
 import { loadPipelines } from '../../src/pipelines/definePipeline.js';
 import { pipelines } from '../../src/pipelines/definitions.js';
 import { streamSchema, validateRecord } from '../../src/pipelines/streamSchema.js';
 import { order } from '../support/fixtures.js';
+import { ordersWithChannel, refundsStream } from '../support/streams.js';
 
-const refunds = defineStream({
-  name: 'refunds',
-  schema: z.strictObject({
-    refund_id: id(),
-    tenant_id: tenantId(),
-    order_id: id(),
-    amount: money(),
-    reason: nullable(text(256)),
-    refunded_at: timestamp(),
-  }),
-  lake: { partition: ['tenant_id', 'year'] },
-});
-const ordersWithChannel = defineStream({
-  ...defaultCatalog.streams.orders,
-  schema: ordersRecord.extend({ channel: nullable(text(32)) }),
-  schemaVersion: 2,
-});
 const custom = defineCatalog([
   ...defaultCatalog.list.filter((s) => s.name !== 'orders'),
   ordersWithChannel,
-  refunds,
+  refundsStream,
 ]);
 
 describe('pipelinesOf(catalog)', () => {
