@@ -201,6 +201,18 @@ describe('a project with its own streams (lakehouse.config.ts)', () => {
     ]);
   });
 
+  it('backfills a stream of its own from a SELECT, keyed so that a second run writes nothing', async () => {
+    writeFileSync(configFile, configText(true));
+    const sql =
+      "SELECT 'r-b' || g AS refund_id, 'shop' AS tenant_id, 'own-1' AS order_id, 1.5 AS amount, " +
+      "'2026-02-04T10:00:00Z' AS refunded_at FROM generate_series(1, 3) g";
+    const args = ['backfill', 'refunds', '--sql', sql, '--key', 'refund_id', '--no-wake', '--json'];
+    const first = await inProject(args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ read: 3, written: 3, rejected: 0 });
+    expect(JSON.parse((await inProject(args)).stdout)).toMatchObject({ written: 0, duplicates: 3 });
+  });
+
   it('with no config: the default catalog, so a stream of the project is unknown (exit 2)', async () => {
     const bare = makeProject('lakehouse-no-config-');
     try {

@@ -172,7 +172,7 @@ function idFromKey(stream: string, data: Record<string, unknown>, key: string[],
       missing.map((field) => ({ stream, field, problem: 'is a --key field and must be present', line })),
     );
   return keyedEventId(
-    stream as StreamName,
+    stream,
     key.map((k) => data[k]),
   );
 }
