@@ -1,7 +1,9 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
+import { defaultCatalog } from '../domain/defaultCatalog.js';
+import type { Catalog } from '../domain/defineCatalog.js';
 import type { Sink, SinkBatch, SinkOutcome } from '../relay/sink.js';
 import { routeRecord, type StreamRoutes } from './streamRoutes.js';
-import { pipelinesRecordCheck } from './streamSchema.js';
+import { recordCheckFor } from './streamSchema.js';
 
 /** Options of {@link createHttpSink}. */
 export interface HttpSinkOptions {
@@ -27,11 +29,13 @@ export interface HttpSinkOptions {
   connections?: number;
   /**
    * The sink's `check` hook, run by the relay on each record before sending (a failing
-   * record is parked instead of sent). Default: {@link pipelinesRecordCheck}, the generated
-   * Pipelines stream schema, because Pipelines answers 200 to a record that does not match
-   * and drops it later. `false` sends every record unchecked.
+   * record is parked instead of sent). Default: the generated Pipelines stream schema of
+   * the record's stream in `catalog` ({@link recordCheckFor}), because Pipelines answers 200
+   * to a record that does not match and drops it later. `false` sends every record unchecked.
    */
   check?: false | ((stream: string, record: Record<string, unknown>) => string | undefined);
+  /** The streams the default check knows. Default: the default catalog. */
+  catalog?: Catalog;
   /**
    * Deployed Cloudflare stream versions per lake stream ({@link loadStreamRoutes}). When
    * given, each record goes to the newest version whose deployed schema it matches (a
@@ -242,7 +246,7 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     const r = routeRecord(stream, options.routes?.[stream], record);
     return 'problem' in r ? r.problem : undefined;
   };
-  const defaultCheck = options.routes ? routedCheck : pipelinesRecordCheck;
+  const defaultCheck = options.routes ? routedCheck : recordCheckFor(options.catalog ?? defaultCatalog);
   const check = options.check === undefined ? defaultCheck : options.check;
   return { send, close: () => agent.close(), ...(check ? { check } : {}) };
 }

@@ -8,7 +8,6 @@ import { ident } from '../outbox/executor.js';
 import { DEFAULT_LANE_COUNT } from '../outbox/lanes.js';
 import type { PartitionRef } from '../outbox/rows.js';
 import { createHttpSink } from '../pipelines/httpSink.js';
-import { recordCheckFor } from '../pipelines/streamSchema.js';
 import type { DeliveryContext, DrainOutcome } from './context.js';
 import { drainLane } from './drainLane.js';
 import { type FailedLane, failedLanes, findPendingLanes, isIdle } from './findPendingLanes.js';
@@ -82,7 +81,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const opts = resolveRelayOptions(options);
   const logger = options.logger ?? defaultLogger();
   const metrics = createRelayMetrics();
-  const sink: Sink = options.sink ?? createHttpSink({ check: recordCheckFor(opts.catalog) });
+  const sink: Sink = options.sink ?? createHttpSink({ catalog: opts.catalog });
   const abort = new AbortController();
   const limiter = new RateLimiter();
   const beat: HealthBeat = { lastSweepAt: 0, lastDeliveryAt: 0, pendingLanes: 0, pendingSince: 0 };
