@@ -95,6 +95,7 @@ export type { AppendResult, ExpectedVersion } from './outbox/appendToStream.js';
 export type { DrizzleExecutable, PgQueryable, Queryable } from './outbox/executor.js';
 export { MIGRATIONS_FOLDER, type MigrateOptions, type MigrateResult, migrate } from './outbox/migrate.js';
 export {
+  type CatalogEventInput,
   createOutbox,
   emit,
   type Outbox,

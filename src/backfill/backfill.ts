@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import { v5 as uuidv5 } from 'uuid';
-import { type StreamName, streams } from '../domain/catalog.js';
+import type { StreamName } from '../domain/catalog.js';
+import { defaultCatalog } from '../domain/defaultCatalog.js';
+import type { Catalog } from '../domain/defineCatalog.js';
+import type { LakeStream } from '../domain/defineStream.js';
 import { createEvent, type EventEnvelope } from '../domain/envelope.js';
 import { LakehouseError, ValidationError } from '../errors.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -19,8 +22,12 @@ export const DEFAULT_KEYS: Partial<Record<StreamName, string>> = {
 /** Options of {@link backfill}. */
 export interface BackfillOptions {
   pool: pg.Pool;
+  /** An outbox over the same catalog. */
   outbox: Outbox;
-  stream: StreamName;
+  /** A stream of `catalog`. */
+  stream: string;
+  /** The streams (default: the default catalog). */
+  catalog?: Catalog;
   /** One SELECT whose columns are named like the stream's fields. */
   sql: string;
   /** Columns whose values identify a source row. Default: the stream's id field ({@link DEFAULT_KEYS}). */
@@ -88,8 +95,16 @@ async function countSourceRows(reader: pg.PoolClient, sql: string) {
  * interruption writes only what is missing and never duplicates.
  */
 export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
-  const def = streams[o.stream];
-  const keys = o.keys ?? (DEFAULT_KEYS[o.stream] ? [DEFAULT_KEYS[o.stream]!] : undefined);
+  const catalog = o.catalog ?? defaultCatalog;
+  const def = catalog.get(o.stream);
+  if (!def) {
+    throw new LakehouseError(
+      'CONFIG',
+      `unknown stream "${o.stream}"; known streams: ${catalog.names.join(', ')}`,
+    );
+  }
+  const defaultKey = DEFAULT_KEYS[o.stream as StreamName];
+  const keys = o.keys ?? (defaultKey ? [defaultKey] : undefined);
   if (!keys || keys.length === 0) {
     throw new LakehouseError(
       'CONFIG',
@@ -111,7 +126,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
       const res = await reader.query(`FETCH ${batchSize} FROM backfill_cursor`);
       if (!checked) {
         checkColumns(
-          o.stream,
+          def,
           keys,
           res.fields.map((f) => f.name),
         );
@@ -133,13 +148,18 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
             data[field] = numeric.includes(field) && typeof v === 'string' ? Number(v) : v;
           }
           events.push(
-            createEvent(o.stream, data as never, {
-              eventId: keyedEventId(
-                o.stream,
-                keys.map((k) => raw[k]),
-              ),
-              eventType: o.eventType,
-            }),
+            createEvent(
+              o.stream as StreamName,
+              data as never,
+              {
+                eventId: keyedEventId(
+                  o.stream,
+                  keys.map((k) => raw[k]),
+                ),
+                eventType: o.eventType,
+              },
+              catalog,
+            ),
           );
         } catch (e) {
           if (!(e instanceof ValidationError) && !(e instanceof Error && /key column/.test(e.message)))
@@ -185,7 +205,7 @@ export async function backfill(o: BackfillOptions): Promise<BackfillSummary> {
  * values (dates as ISO-8601), so loading the same record again, by `backfill` or by
  * `emit --key`, is a duplicate and is skipped.
  */
-export function keyedEventId(stream: StreamName, values: unknown[]): string {
+export function keyedEventId(stream: string, values: unknown[]): string {
   return uuidv5(`${stream}\u001f${values.map(keyString).join('\u001f')}`, BACKFILL_NAMESPACE);
 }
 
@@ -194,8 +214,9 @@ function keyString(v: unknown): string {
 }
 
 /** Every column must be a field of the stream (or a key column); the key columns must be there. */
-function checkColumns(stream: StreamName, keys: string[], columns: string[]): void {
-  const fields = Object.keys(streams[stream].schema.shape);
+function checkColumns(def: LakeStream, keys: string[], columns: string[]): void {
+  const stream = def.name;
+  const fields = Object.keys(def.schema.shape);
   const extra = columns.filter((c) => !fields.includes(c) && !keys.includes(c));
   if (extra.length > 0) {
     throw new LakehouseError(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CliContext, EXIT, reportError } from './context.js';
+import { takeConfigOption } from './projectConfig.js';
 
 type Ctx = () => CliContext;
 type Register = (program: Command, ctx: Ctx) => Promise<void>;
@@ -70,7 +71,9 @@ export async function buildProgram(
     .description(
       'Business events from PostgreSQL to a data lakehouse: a transactional outbox, an ordered lossless ' +
         'relay to Cloudflare Pipelines, and a local Iceberg data platform.\n\n' +
-        'Configuration: DATABASE_URL, REDIS_URL, LAKEHOUSE_DB_SCHEMA (see README).',
+        'Configuration: DATABASE_URL, REDIS_URL, LAKEHOUSE_DB_SCHEMA (see README).\n' +
+        'Streams: lakehouse.config.ts (.mts, .js, .mjs) in this folder, or --config PATH (any command) /\n' +
+        'LAKEHOUSE_CONFIG; the default catalog (six streams) without one. `lakehouse init` writes a starter.',
     )
     .version(packageVersion(), '-V, --version', 'print the version')
     // `lakehouse --version` only before a command: `pipelines retire --version 2` is the command's.
@@ -83,7 +86,14 @@ export async function buildProgram(
   return { program, close: async () => context?.close() };
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(given: string[]): Promise<number> {
+  let argv: string[];
+  try {
+    argv = takeConfigOption(given);
+  } catch (e) {
+    process.stderr.write(`lakehouse: ${(e as Error).message}\n`);
+    return EXIT.usage;
+  }
   const { program, close } = await buildProgram(argv);
   try {
     await program.parseAsync(argv);

@@ -22,6 +22,8 @@ export interface DashboardOptions {
   /** Outbox schema. */
   schema: string;
   warehouse: string;
+  /** Streams listed (with nothing pending yet too). Default: the default catalog's. */
+  streamNames?: readonly string[];
   /** Required (`Authorization: Bearer` or `?token=`) when set. Default `LAKEHOUSE_DASHBOARD_TOKEN`. */
   token?: string;
   /** The address the server listens on: a token is required unless it is a loopback address. */
@@ -155,7 +157,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         sendJson(
           res,
           200,
-          await readDashboardState(pool, options.schema, options.warehouse, liveness.workers),
+          await readDashboardState(
+            pool,
+            options.schema,
+            options.warehouse,
+            liveness.workers,
+            options.streamNames,
+          ),
         );
         return true;
       }

@@ -61,10 +61,11 @@ export async function readDashboardState(
   schema: string,
   warehouse: string,
   relayWorkers: () => Promise<number | null> = async () => null,
+  streamNames?: readonly string[],
 ): Promise<DashboardState> {
   const s = ident(schema);
   const [status, parked, failed, tables, history, workers] = await Promise.all([
-    readStatus(toExecutor(pool), schema),
+    readStatus(toExecutor(pool), schema, streamNames),
     pool.query<{ stream: string; partition_key: string; n: string; reason: string; error: string }>(
       `SELECT stream, partition_key, count(*) AS n, min(reason) AS reason, min(error) AS error
          FROM ${s}.parked GROUP BY stream, partition_key ORDER BY stream, partition_key LIMIT 200`,

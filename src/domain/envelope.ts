@@ -1,14 +1,9 @@
 import { validate as uuidValidate, v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import {
-  isStreamName,
-  STREAM_NAMES,
-  type StreamInput,
-  type StreamName,
-  type StreamRecord,
-  streams,
-} from './catalog.js';
+import type { StreamInput, StreamName, StreamRecord } from './catalog.js';
+import { defaultCatalog } from './defaultCatalog.js';
+import type { Catalog } from './defineCatalog.js';
 
 /**
  * Largest serialized lake record accepted, in bytes of JSON (UTF-8). Pipelines takes at
@@ -70,7 +65,7 @@ export type EventInput<S extends StreamName = StreamName> =
   | EventEnvelope<S>
   | ({ stream: S; data: StreamInput<S> } & CreateEventOptions);
 
-function zodIssues(stream: string, error: z.ZodError, prefix = ''): ValidationIssue[] {
+function zodIssues(stream: string, error: z.ZodError, prefix = '', fields: string[] = []): ValidationIssue[] {
   return error.issues.map((iss) => {
     const field = prefix + iss.path.map(String).join('.');
     let problem = iss.message;
@@ -78,7 +73,7 @@ function zodIssues(stream: string, error: z.ZodError, prefix = ''): ValidationIs
       return {
         stream,
         field: prefix + iss.keys.join(', '),
-        problem: `is not a field of ${stream} (fields: ${Object.keys(streams[stream as StreamName]?.schema.shape ?? {}).join(', ')})`,
+        problem: `is not a field of ${stream} (fields: ${fields.join(', ')})`,
       };
     }
     if (iss.code === 'invalid_value' && 'values' in iss) problem = `must be one of ${iss.values.join(', ')}`;
@@ -93,31 +88,34 @@ export function jsonBytes(value: unknown): number {
 }
 
 /**
- * Validates a record for a stream and wraps it in an envelope. Throws a
- * {@link ValidationError} naming the stream and the field; nothing is written anywhere.
+ * Validates a record for a stream of `catalog` (default: the default catalog) and wraps it
+ * in an envelope carrying the stream's `schemaVersion`. Throws a {@link ValidationError}
+ * naming the stream and the field; nothing is written anywhere.
  */
 export function createEvent<S extends StreamName>(
   stream: S,
   data: StreamInput<S>,
   options: CreateEventOptions = {},
+  catalog: Catalog = defaultCatalog,
 ): EventEnvelope<S> {
-  if (typeof stream !== 'string' || !isStreamName(stream)) {
+  const def = typeof stream === 'string' ? catalog.get(stream) : undefined;
+  if (!def) {
     throw new ValidationError(
       [
         {
           field: 'stream',
-          problem: `unknown stream "${String(stream)}"; known streams: ${STREAM_NAMES.join(', ')}`,
+          problem: `unknown stream "${String(stream)}"; known streams: ${catalog.names.join(', ')}`,
         },
       ],
       'UNKNOWN_STREAM',
     );
   }
-  const def = streams[stream];
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ValidationError([{ stream, field: '', problem: 'the record must be a JSON object' }]);
   }
   const parsed = def.schema.safeParse(data);
-  if (!parsed.success) throw new ValidationError(zodIssues(stream, parsed.error));
+  if (!parsed.success)
+    throw new ValidationError(zodIssues(stream, parsed.error, '', Object.keys(def.schema.shape)));
   const record = parsed.data as StreamRecord<S>;
 
   const issues: ValidationIssue[] = [];
@@ -172,8 +170,15 @@ export function createEvent<S extends StreamName>(
   return envelope;
 }
 
-/** Turns an {@link EventInput} into a validated envelope (envelopes are re-validated). */
-export function toEnvelope(input: EventInput, index?: number): EventEnvelope {
+/**
+ * Turns an {@link EventInput} into a validated envelope (envelopes are re-validated),
+ * against `catalog` (default: the default catalog).
+ */
+export function toEnvelope(
+  input: EventInput,
+  index?: number,
+  catalog: Catalog = defaultCatalog,
+): EventEnvelope {
   try {
     if (input === null || typeof input !== 'object') {
       throw new ValidationError([{ field: '', problem: 'an event must be an object' }]);
@@ -189,7 +194,7 @@ export function toEnvelope(input: EventInput, index?: number): EventEnvelope {
       partitionKey: (rest as CreateEventOptions).partitionKey,
       aggregate: rest.aggregate,
     };
-    const env = createEvent(stream, data, options);
+    const env = createEvent(stream, data, options, catalog);
     // An envelope built elsewhere keeps its own partition key value.
     if (typeof rest.partition_key === 'string' && rest.partition_key !== '')
       env.partition_key = rest.partition_key;

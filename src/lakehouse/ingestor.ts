@@ -1,5 +1,4 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { StreamName } from '../domain/catalog.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { compact } from './compact.js';
 import { type IngestMode, ingestBehaviour } from './ingestMode.js';
@@ -163,7 +162,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     async ingest(stream, body) {
       const w = writers.get(stream);
       if (!w) return { ok: false, reason: 'UNKNOWN_STREAM' };
-      const v = checkRecords(stream as StreamName, body, {
+      const v = checkRecords(w.definition, body, {
         stripUnknown: behaviour.unknownField === 'strip',
       });
       if (v.bodyError) return { ok: false, reason: 'REJECTED', errors: [v.bodyError] };

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Catalog } from '../domain/defineCatalog.js';
 import { LakehouseError } from '../errors.js';
+import { pipelinesOf } from '../pipelines/catalogPipelines.js';
 import { transformFilter } from '../pipelines/transformFilter.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { handleCatalog } from './catalogRoutes.js';
@@ -15,7 +17,10 @@ import { handleSql } from './sqlRoute.js';
 export interface ServeOptions {
   /** Warehouse directory. */
   warehouse: string;
-  pipelines: PipelineDefinition[];
+  /** The streams whose tables this server writes. Default: the default catalog (Company Manager's six). */
+  catalog?: Catalog;
+  /** The pipelines to run, one table each. Default: `pipelinesOf(catalog)`. */
+  pipelines?: PipelineDefinition[];
   /** Default `127.0.0.1`. Any other (non-loopback) address requires `token` and `accessToken`. */
   host?: string;
   /** Default 8787; 0 picks a free port. */
@@ -96,7 +101,7 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
   const maxBody = options.maxBodyBytes ?? 1_000_000;
   const ingestor = createIngestor({
     warehouse: options.warehouse,
-    pipelines: options.pipelines,
+    pipelines: options.pipelines ?? pipelinesOf(options.catalog),
     rollIntervalMs: options.rollIntervalMs,
     rollRecords: options.rollRecords,
     dedupe: options.dedupe,

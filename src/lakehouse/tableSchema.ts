@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { z } from 'zod';
-import { streams } from '../domain/catalog.js';
 import type { LakeFieldMeta } from '../domain/fields.js';
+import { recordSchemaOf } from '../pipelines/recordSchema.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import type { IcebergField, PartitionSpec } from './types.js';
 
@@ -29,8 +29,8 @@ function lakeMeta(schema: z.ZodType): LakeFieldMeta | undefined {
 }
 
 /** Columns of a stream's staged records (`event_id`, `event_type` and the schema's fields) with DuckDB types. */
-export function sourceColumns(def: Pick<PipelineDefinition, 'stream'>): [string, string][] {
-  const shape = streams[def.stream].schema.shape as Record<string, z.ZodType>;
+export function sourceColumns(def: Pick<PipelineDefinition, 'stream' | 'schema'>): [string, string][] {
+  const shape = recordSchemaOf(def).shape as Record<string, z.ZodType>;
   const cols: [string, string][] = [
     ['event_id', 'VARCHAR'],
     ['event_type', 'VARCHAR'],

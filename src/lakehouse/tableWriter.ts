@@ -3,6 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { PipelineDefinition } from '../pipelines/types.js';
+import { addColumns } from './addColumns.js';
 import { commitSnapshot, commitWithRetry } from './commitSnapshot.js';
 import { liveDataFiles, readManifestList } from './manifests.js';
 import { fromFileUri, type TablePaths, tablePaths } from './paths.js';
@@ -36,14 +37,25 @@ export interface StagedRecord {
   line: string;
 }
 
-/** Creates the table of a pipeline if it has no metadata yet (v1: schema, spec, no snapshot). */
+/**
+ * Creates the table of a pipeline if it has no metadata yet (v1: schema, spec, no
+ * snapshot); for an existing table, adds the columns the transform now produces and the
+ * table lacks (a field added to the stream), as optional columns through the metadata
+ * (`addColumns`): files written before read them as null.
+ */
 export async function ensureTable(duck: DuckDBInstance, warehouse: string, def: PipelineDefinition) {
   const paths = tablePaths(warehouse, def.destination.namespace, def.destination.table);
   const existing = await loadTable(paths);
-  if (existing) return { paths, loaded: existing };
   const conn = await duck.connect();
   try {
     const { fields, spec } = await deriveTableSchema(conn, def);
+    if (existing) {
+      const have = new Set(currentFields(existing.metadata).map((f) => f.name));
+      const missing = fields.filter((f) => !have.has(f.name));
+      if (missing.length === 0) return { paths, loaded: existing };
+      const { table } = await addColumns(paths, missing);
+      return { paths, loaded: table };
+    }
     const md = newTableMetadata(paths, fields, spec, {
       'lakehouse.pipeline': def.name,
       'lakehouse.stream': def.stream,

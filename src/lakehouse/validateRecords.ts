@@ -1,6 +1,7 @@
 import { validate as uuidValidate } from 'uuid';
 import { z } from 'zod';
-import { type StreamName, streams } from '../domain/catalog.js';
+import { recordSchemaOf } from '../pipelines/recordSchema.js';
+import type { PipelineDefinition } from '../pipelines/types.js';
 import { checkWritable } from './checkWritable.js';
 import { sourceColumns } from './tableSchema.js';
 
@@ -29,15 +30,20 @@ const envelopeFields = {
   event_type: z.string({ error: 'is required (a string)' }).min(1, 'must not be empty').max(100),
 };
 
-const schemas = new Map<StreamName, { schema: z.ZodObject; columns: Map<string, string> }>();
-function schemaOf(stream: StreamName): { schema: z.ZodObject; columns: Map<string, string> } {
-  let s = schemas.get(stream);
+/** The stream a request is checked against: its name, and its record schema unless built in. */
+export type CheckedStream = string | Pick<PipelineDefinition, 'stream' | 'schema'>;
+
+const schemas = new WeakMap<z.ZodObject, { schema: z.ZodObject; columns: Map<string, string> }>();
+function schemaOf(target: CheckedStream): { schema: z.ZodObject; columns: Map<string, string> } {
+  const def = typeof target === 'string' ? { stream: target } : target;
+  const record = recordSchemaOf(def);
+  let s = schemas.get(record);
   if (!s) {
     s = {
-      schema: streams[stream].schema.extend(envelopeFields),
-      columns: new Map(sourceColumns({ stream })),
+      schema: record.extend(envelopeFields),
+      columns: new Map(sourceColumns({ stream: def.stream, schema: record })),
     };
-    schemas.set(stream, s);
+    schemas.set(record, s);
   }
   return s;
 }
@@ -69,7 +75,7 @@ export interface CheckedRecords {
  * being errors.
  */
 export function checkRecords(
-  stream: StreamName,
+  stream: CheckedStream,
   body: unknown,
   options: { stripUnknown?: boolean } = {},
 ): CheckedRecords {
@@ -115,7 +121,7 @@ export function checkRecords(
           out.errors.push({
             index,
             field: k,
-            message: `is not a field of ${stream}`,
+            message: `is not a field of ${typeof stream === 'string' ? stream : stream.stream}`,
             reason: 'unknown_field',
           });
       } else {
@@ -136,7 +142,7 @@ export function checkRecords(
  * normalized records are returned, or the errors name each bad record's index and field.
  */
 export function validateRecords(
-  stream: StreamName,
+  stream: CheckedStream,
   body: unknown,
 ): { ok: true; records: Record<string, unknown>[] } | { ok: false; errors: RecordError[] } {
   const r = checkRecords(stream, body);
@@ -150,7 +156,7 @@ export type RecordCheck =
   | { ok: false; failures: { field: string; message: string }[] };
 
 /** {@link checkRecords} for one record. */
-export function checkRecord(stream: StreamName, item: unknown): RecordCheck {
+export function checkRecord(stream: CheckedStream, item: unknown): RecordCheck {
   const r = checkRecords(stream, [item]);
   const record = r.records[0];
   if (record) return { ok: true, record };

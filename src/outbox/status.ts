@@ -1,4 +1,4 @@
-import { STREAM_NAMES } from '../domain/catalog.js';
+import { defaultCatalog } from '../domain/defaultCatalog.js';
 import { laneLockClass } from '../relay/laneLock.js';
 import { type Executor, ident } from './executor.js';
 
@@ -54,7 +54,11 @@ function latestError(lanes: Row[], blocked: Row[]): Map<string, unknown> {
  * the in-flight count reads the relay's session advisory locks from `pg_locks`, so it is
  * right even after a relay was killed (its locks die with its connection).
  */
-export async function readStatus(exec: Executor, schema: string): Promise<OutboxStatus> {
+export async function readStatus(
+  exec: Executor,
+  schema: string,
+  streamNames: readonly string[] = defaultCatalog.names,
+): Promise<OutboxStatus> {
   const s = ident(schema);
   const [pending, held, oldest, parked, parts, blocked, recent, locks] = await Promise.all([
     exec<Row>(`SELECT stream, count(*) AS n FROM ${s}.pending GROUP BY stream`),
@@ -120,7 +124,7 @@ export async function readStatus(exec: Executor, schema: string): Promise<Outbox
     locks: by(locks, 'n'),
   };
   const num = (m: Map<string, unknown>, k: string) => Number(m.get(k) ?? 0);
-  const names = new Set<string>([...STREAM_NAMES, ...maps.pending.keys(), ...maps.delivered.keys()]);
+  const names = new Set<string>([...streamNames, ...maps.pending.keys(), ...maps.delivered.keys()]);
   return {
     streams: [...names].map((stream) => {
       const last = maps.last.get(stream);

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { isStreamName, STREAM_NAMES } from '../domain/catalog.js';
 import { LakehouseError } from '../errors.js';
-import { type PipelinesField, streamSchema } from './streamSchema.js';
+import { recordSchemaOf } from './recordSchema.js';
+import { frozenStreamSchema, type PipelinesField } from './streamSchema.js';
 import type { PipelineDefinition } from './types.js';
 
 /** Cloudflare's rule for stream, sink, pipeline and table names. */
@@ -24,9 +24,7 @@ export function definePipeline(def: PipelineDefinition): PipelineDefinition {
   if (typeof def.name !== 'string' || !CLOUDFLARE_NAME.test(def.name)) {
     fail(def, `name "${def.name}" is not valid for Cloudflare: use letters, digits and _ only`);
   }
-  if (!isStreamName(def.stream)) {
-    fail(def, `unknown stream "${def.stream}"; known streams: ${STREAM_NAMES.join(', ')}`);
-  }
+  recordSchemaOf(def);
   const { table, namespace, partition } = def.destination;
   if (!CLOUDFLARE_NAME.test(table)) {
     fail(def, `table "${table}" is not valid for Cloudflare: use letters, digits and _ only`);
@@ -109,7 +107,8 @@ export async function validatePipeline(
   definePipeline(def);
   if (!conn) return withValidator((c) => validatePipeline(def, c));
 
-  const columns = streamSchema(def.stream).fields.map((f) => `"${f.name}" ${duckdbType(f)}`);
+  const fields = frozenStreamSchema(def.stream, recordSchemaOf(def)).fields;
+  const columns = fields.map((f) => `"${f.name}" ${duckdbType(f)}`);
   await conn.run(`CREATE OR REPLACE TABLE source (${columns.join(', ')})`);
 
   let statements: number;
@@ -130,9 +129,7 @@ export async function validatePipeline(
     if (field) {
       fail(
         def,
-        `transform reads unknown field "${field}" (stream ${def.stream} has: ${streamSchema(def.stream)
-          .fields.map((f) => f.name)
-          .join(', ')})`,
+        `transform reads unknown field "${field}" (stream ${def.stream} has: ${fields.map((f) => f.name).join(', ')})`,
       );
     }
     if (/^Parser Error/.test(message)) {

@@ -1,7 +1,9 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
+import { defaultCatalog } from '../domain/defaultCatalog.js';
+import type { Catalog } from '../domain/defineCatalog.js';
 import type { Sink, SinkBatch, SinkOutcome } from '../relay/sink.js';
 import { routeRecord, type StreamRoutes } from './streamRoutes.js';
-import { pipelinesRecordCheck } from './streamSchema.js';
+import { recordCheckFor } from './streamSchema.js';
 
 /** Options of {@link createHttpSink}. */
 export interface HttpSinkOptions {
@@ -27,11 +29,13 @@ export interface HttpSinkOptions {
   connections?: number;
   /**
    * The sink's `check` hook, run by the relay on each record before sending (a failing
-   * record is parked instead of sent). Default: {@link pipelinesRecordCheck}, the generated
-   * Pipelines stream schema, because Pipelines answers 200 to a record that does not match
-   * and drops it later. `false` sends every record unchecked.
+   * record is parked instead of sent). Default: the generated Pipelines stream schema of
+   * the record's stream in `catalog` ({@link recordCheckFor}), because Pipelines answers 200
+   * to a record that does not match and drops it later. `false` sends every record unchecked.
    */
   check?: false | ((stream: string, record: Record<string, unknown>) => string | undefined);
+  /** The streams the default check knows. Default: the default catalog. */
+  catalog?: Catalog;
   /**
    * Deployed Cloudflare stream versions per lake stream ({@link loadStreamRoutes}). When
    * given, each record goes to the newest version whose deployed schema it matches (a
@@ -204,12 +208,15 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     if (!routes || routes.length === 0)
       return [{ url: urlFor(batch.stream), start: 0, records: [...batch.records] }];
     const runs: { url: string; start: number; records: string[] }[] = [];
-    batch.records.forEach((json, i) => {
-      const r =
-        routes.length === 1 ? { route: routes[0]! } : routeRecord(batch.stream, routes, JSON.parse(json));
+    const only = routes.length === 1 && !routes[0]!.drop ? routes[0] : undefined;
+    batch.records.forEach((given, i) => {
+      const parsed = only ? undefined : JSON.parse(given);
+      const r = only ? { route: only, record: parsed } : routeRecord(batch.stream, routes, parsed);
       // A record matching no version was parked by the check; should one get here, the
       // newest version's schema check at Cloudflare is where it would have gone anyway.
       const url = 'route' in r ? r.route.url : routes[0]!.url;
+      // Sent in the form its version stores (null fields it lacks left out): never larger.
+      const json = 'route' in r && r.record !== parsed ? JSON.stringify(r.record) : given;
       const last = runs.at(-1);
       if (last && last.url === url) last.records.push(json);
       else runs.push({ url, start: i, records: [json] });
@@ -239,7 +246,7 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
     const r = routeRecord(stream, options.routes?.[stream], record);
     return 'problem' in r ? r.problem : undefined;
   };
-  const defaultCheck = options.routes ? routedCheck : pipelinesRecordCheck;
+  const defaultCheck = options.routes ? routedCheck : recordCheckFor(options.catalog ?? defaultCatalog);
   const check = options.check === undefined ? defaultCheck : options.check;
   return { send, close: () => agent.close(), ...(check ? { check } : {}) };
 }

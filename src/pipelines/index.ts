@@ -1,6 +1,7 @@
 export { type ApplyOptions, type ApplyStep, applyDeployment } from './apply.js';
 export { type BasinQueryOptions, type BasinResult, BasinSqlError, basinQuery } from './basinSql.js';
 export { catalogConfig, r2Catalog } from './catalogConfig.js';
+export { catalogPipelineFor, defaultTransform, pipelineOf, pipelinesOf } from './catalogPipelines.js';
 export { type CloudflareApi, CloudflareApiError, createCloudflareApi } from './cloudflare/api.js';
 export { type CloudflareCredentials, cloudflareCredentials } from './cloudflare/credentials.js';
 export { type Deployed, readDeployed } from './cloudflare/deployed.js';
@@ -23,11 +24,18 @@ export {
 } from './plan.js';
 export { type Deployment, type DeploymentOptions, planDeployment } from './planDeployment.js';
 export { type RetireOptions, type RetireResult, retireVersion } from './retire.js';
-export { loadStreamRoutes, routeRecord, type StreamRoute, type StreamRoutes } from './streamRoutes.js';
+export {
+  fitRecord,
+  loadStreamRoutes,
+  routeRecord,
+  type StreamRoute,
+  type StreamRoutes,
+} from './streamRoutes.js';
 export {
   type PipelinesField,
   type PipelinesStreamSchema,
   pipelinesRecordCheck,
+  recordCheckFor,
   streamSchema,
   validateRecord,
 } from './streamSchema.js';

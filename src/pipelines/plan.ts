@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LakehouseError } from '../errors.js';
-import { type PipelinesStreamSchema, streamSchema } from './streamSchema.js';
+import { recordSchemaOf } from './recordSchema.js';
+import { frozenStreamSchema, type PipelinesStreamSchema } from './streamSchema.js';
 import { transformFilter } from './transformFilter.js';
 import type { PipelineDefinition } from './types.js';
 import { versionNames } from './versions.js';
@@ -157,7 +158,7 @@ export function buildPlan(defs: readonly PipelineDefinition[], options: PlanOpti
     }
     const version = options.versions?.[def.stream] ?? 1;
     const n = versionNames(def, version);
-    const schema = streamSchema(def.stream);
+    const schema = frozenStreamSchema(def.stream, recordSchemaOf(def));
     const sql = pipelineSql(def, version);
     return {
       pipeline: n.pipeline,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isStreamName, type StreamName, streams } from '../domain/catalog.js';
+import { defaultCatalog } from '../domain/defaultCatalog.js';
+import type { Catalog } from '../domain/defineCatalog.js';
 import type { LakeFieldMeta } from '../domain/fields.js';
 import { LakehouseError } from '../errors.js';
 
@@ -127,24 +128,39 @@ export function streamSchemaOf(stream: string, schema: z.ZodObject): PipelinesSt
   return { fields: [...ENVELOPE_FIELDS, ...fields] };
 }
 
-const cache = new Map<StreamName, PipelinesStreamSchema>();
+const cache = new WeakMap<z.ZodObject, PipelinesStreamSchema>();
 
 /**
- * The Pipelines stream schema of a lake stream, generated from its zod schema in
- * `src/domain/catalog.ts`: `event_id` and `event_type` first, then the stream's fields in
- * order. `required` is false exactly for nullable fields.
+ * {@link streamSchemaOf}, computed once per zod schema and frozen: shared by every caller,
+ * so that nobody changes the schema the others check against.
  */
-export function streamSchema(stream: StreamName): PipelinesStreamSchema {
-  let s = cache.get(stream);
+export function frozenStreamSchema(stream: string, schema: z.ZodObject): PipelinesStreamSchema {
+  let s = cache.get(schema);
   if (!s) {
-    s = streamSchemaOf(stream, streams[stream].schema);
-    // Shared by every caller: frozen so that nobody changes the schema the others check against.
+    s = streamSchemaOf(stream, schema);
     for (const f of s.fields) Object.freeze(f);
     Object.freeze(s.fields);
     Object.freeze(s);
-    cache.set(stream, s);
+    cache.set(schema, s);
   }
   return s;
+}
+
+/**
+ * The Pipelines stream schema of a lake stream of `catalog` (default: the built-in
+ * streams), generated from its zod schema: `event_id` and `event_type` first, then the
+ * stream's fields in order. `required` is false exactly for nullable fields. Throws
+ * `NOT_FOUND` for a stream the catalog does not have.
+ */
+export function streamSchema(stream: string, catalog: Catalog = defaultCatalog): PipelinesStreamSchema {
+  const def = catalog.get(stream);
+  if (!def) {
+    throw new LakehouseError(
+      'NOT_FOUND',
+      `unknown stream "${stream}"; known streams: ${catalog.names.join(', ')}`,
+    );
+  }
+  return frozenStreamSchema(stream, def.schema);
 }
 
 /** RFC 3339 date-time with a zone, as Pipelines reads `timestamp` strings. */
@@ -241,19 +257,30 @@ export function validateAgainst(schema: PipelinesStreamSchema, record: unknown):
 
 /**
  * Checks a lake record (`{event_id, event_type, ...fields}`) against the generated stream
- * schema of `stream`. Pipelines answers 200 to a record that does not match and drops it
- * later without a trace, so this runs before sending. Returns a reason, or undefined.
+ * schema of `stream` in `catalog` (default: the built-in streams). Pipelines answers 200 to
+ * a record that does not match and drops it later without a trace, so this runs before
+ * sending. Returns a reason, or undefined.
  */
-export function validateRecord(stream: StreamName, record: unknown): string | undefined {
-  const problem = validateAgainst(streamSchema(stream), record);
+export function validateRecord(
+  stream: string,
+  record: unknown,
+  catalog: Catalog = defaultCatalog,
+): string | undefined {
+  const def = catalog.get(stream);
+  if (!def) return `unknown stream "${stream}"`;
+  const problem = validateAgainst(frozenStreamSchema(stream, def.schema), record);
   return problem ? `stream ${stream}: ${problem}` : undefined;
 }
 
 /**
- * {@link validateRecord} as the relay Sink's `check` hook: any stream name is accepted and an
- * unknown one is itself a reason (Pipelines has no such stream).
+ * {@link validateRecord} against `catalog` as the relay Sink's `check` hook: any stream name
+ * is accepted and one the catalog lacks is itself a reason (Pipelines has no such stream).
  */
-export function pipelinesRecordCheck(stream: string, record: Record<string, unknown>): string | undefined {
-  if (!isStreamName(stream)) return `unknown stream "${stream}"`;
-  return validateRecord(stream, record);
+export function recordCheckFor(
+  catalog: Catalog,
+): (stream: string, record: Record<string, unknown>) => string | undefined {
+  return (stream, record) => validateRecord(stream, record, catalog);
 }
+
+/** {@link recordCheckFor} the built-in streams. */
+export const pipelinesRecordCheck = recordCheckFor(defaultCatalog);

@@ -1,4 +1,4 @@
-import type { StreamName } from '../domain/catalog.js';
+import type { z } from 'zod';
 
 /**
  * A Cloudflare pipeline as code: a stream (source), a SQL transform and a sink
@@ -8,7 +8,12 @@ export interface PipelineDefinition {
   /** Pipeline name, `^[a-zA-Z0-9_]+$` (the plan's `orders-events` becomes `orders_events`). */
   name: string;
   /** The lake stream whose records feed it (also the Pipelines stream name). */
-  stream: StreamName;
+  stream: string;
+  /**
+   * Record schema of the stream (from the catalog, see `pipelinesOf`). Default: the
+   * built-in stream of that name.
+   */
+  schema?: z.ZodObject;
   /** How records reach the stream. */
   source: 'http' | 'workers-binding';
   destination: {

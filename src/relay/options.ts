@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { assertSchemaName, envConfig } from '../config.js';
-import { STREAM_NAMES, type StreamName } from '../domain/catalog.js';
+import type { StreamName } from '../domain/catalog.js';
+import { defaultCatalog } from '../domain/defaultCatalog.js';
+import type { Catalog } from '../domain/defineCatalog.js';
 import { LakehouseError } from '../errors.js';
 import type { Sink } from './sink.js';
 
@@ -61,9 +63,16 @@ export interface RelayOptions {
    * keepalive) instead of hanging it. Default 15,000.
    */
   queryTimeoutMs?: number;
-  /** Settings for every stream, overridden per stream by `streams`. */
+  /**
+   * The streams delivered: the default sink checks each record against its stream's schema,
+   * and a stream's own `onPoison` applies unless `streams` overrides it. Default: the
+   * default catalog (Company Manager's six streams).
+   */
+  catalog?: Catalog;
+  /** Settings for every stream, overridden per stream by the catalog's `onPoison`, then by `streams`. */
   defaults?: StreamRelayOptions;
-  streams?: Partial<Record<StreamName, StreamRelayOptions>>;
+  /** Settings per stream of the catalog. */
+  streams?: Partial<Record<StreamName, StreamRelayOptions>> & Record<string, StreamRelayOptions>;
   retry?: RetryOptions;
   /** How often the sweep looks for lanes with pending events, in ms. Default 1,000. */
   sweepIntervalMs?: number;
@@ -96,7 +105,7 @@ const schema = z.looseObject({
   laneHoldMs: positive.optional(),
   queryTimeoutMs: positive.min(100).optional(),
   defaults: streamOptions.optional(),
-  streams: z.partialRecord(z.enum(STREAM_NAMES as [StreamName, ...StreamName[]]), streamOptions).optional(),
+  streams: z.record(z.string(), streamOptions).optional(),
   retry: z
     .strictObject({
       attempts: positive.max(1000).optional(),
@@ -129,6 +138,7 @@ export interface ResolvedRelayOptions {
   metricsHost: string;
   stuckAfterMs: number;
   shutdownGraceMs: number;
+  catalog: Catalog;
   stream(name: string): ResolvedStreamOptions;
 }
 
@@ -141,13 +151,20 @@ const STREAM_DEFAULTS: ResolvedStreamOptions = {
 
 /** Validates relay options (fails fast naming the option) and fills in the defaults. */
 export function resolveRelayOptions(options: RelayOptions = {}): ResolvedRelayOptions {
-  const { sink: _sink, logger: _logger, ...plain } = options;
+  const { sink: _sink, logger: _logger, catalog = defaultCatalog, ...plain } = options;
   const parsed = schema.safeParse(plain);
   if (!parsed.success) {
     const detail = parsed.error.issues
       .map((i) => `${i.path.join('.') || 'options'}: ${i.message}`)
       .join('; ');
     throw new LakehouseError('CONFIG', `Invalid relay options: ${detail}`);
+  }
+  const unknown = Object.keys(options.streams ?? {}).filter((n) => !catalog.has(n));
+  if (unknown.length > 0) {
+    throw new LakehouseError(
+      'CONFIG',
+      `Invalid relay options: streams.${unknown[0]}: no such stream in the catalog (streams: ${catalog.names.join(', ')})`,
+    );
   }
   const env = envConfig();
   const schemaName = assertSchemaName(options.schema ?? env.schema);
@@ -174,6 +191,10 @@ export function resolveRelayOptions(options: RelayOptions = {}): ResolvedRelayOp
     metricsHost: options.metricsHost ?? '127.0.0.1',
     stuckAfterMs: options.stuckAfterMs ?? 60_000,
     shutdownGraceMs: options.shutdownGraceMs ?? 8000,
-    stream: (name) => ({ ...defaults, ...options.streams?.[name as StreamName] }),
+    catalog,
+    stream: (name) => {
+      const own = catalog.get(name)?.onPoison;
+      return { ...defaults, ...(own ? { onPoison: own } : {}), ...options.streams?.[name] };
+    },
   };
 }

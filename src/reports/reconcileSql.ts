@@ -6,8 +6,8 @@ import type { PipelineDefinition } from '../pipelines/types.js';
 import { sqlLiteral } from './reports.js';
 
 /** The money fields of a stream (summed on both sides). */
-export function moneyFields(stream: StreamName): string[] {
-  const shape = streams[stream].schema.shape as Record<
+export function moneyFields(stream: string): string[] {
+  const shape = streams[stream as StreamName].schema.shape as Record<
     string,
     { meta?: () => unknown; unwrap?: () => unknown }
   >;
@@ -52,7 +52,7 @@ export function filterInPostgres(def: PipelineDefinition): string | undefined | 
  */
 export function outboxGroupsSql(schema: string, def: PipelineDefinition): string {
   const s = ident(schema);
-  const time = sqlLiteral(streams[def.stream].timeField);
+  const time = sqlLiteral(streams[def.stream as StreamName].timeField);
   const keep = filterInPostgres(def) ?? 'true';
   const sums = moneyFields(def.stream).map(
     (f) =>
@@ -78,7 +78,7 @@ export function outboxGroupsSql(schema: string, def: PipelineDefinition): string
  */
 export function lakeGroupsSql(def: PipelineDefinition): string {
   const table = `${def.destination.namespace}.${def.destination.table}`;
-  const time = streams[def.stream].timeField;
+  const time = streams[def.stream as StreamName].timeField;
   const money = moneyFields(def.stream);
   return `WITH by_event AS (
   SELECT event_id, MAX(tenant_id) AS tenant_id, MAX(CAST(${time} AS DATE)) AS day, COUNT(*) AS copies${money

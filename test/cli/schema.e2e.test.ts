@@ -1,29 +1,9 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_NAMES } from '../../src/domain/catalog.js';
 import { runCli } from '../support/cli.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-/** A project outside the package: its own package.json, the package and zod linked into node_modules. */
-function makeProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lakehouse-streams-'));
-  mkdirSync(join(dir, 'node_modules/@company-manager'), { recursive: true });
-  symlinkSync(ROOT, join(dir, 'node_modules/@company-manager/lakehouse'), 'dir');
-  symlinkSync(join(ROOT, 'node_modules/zod'), join(dir, 'node_modules/zod'), 'dir');
-  writeFileSync(join(dir, 'package.json'), '{"name":"shop","private":true,"type":"module"}\n');
-  return dir;
-}
+import { makeProject } from '../support/project.js';
 
 /** A `lakehouse.config.ts` whose `orders` schema is `ordersExpr` (over `base`, the default schema). */
 function configText(ordersExpr: string, withRefunds: boolean): string {

@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ordersRecord } from '../../src/domain/catalog.js';
+import { defaultCatalog } from '../../src/domain/defaultCatalog.js';
+import { defineCatalog } from '../../src/domain/defineCatalog.js';
+import { defineStream } from '../../src/domain/defineStream.js';
 import { createEvent, toLakeRecord } from '../../src/domain/envelope.js';
+import { nullable, text } from '../../src/domain/fields.js';
+import { pipelinesOf } from '../../src/pipelines/catalogPipelines.js';
 import { createCloudflareApi } from '../../src/pipelines/cloudflare/api.js';
 import { createCloudflareSink } from '../../src/pipelines/cloudflareSink.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
@@ -72,5 +78,32 @@ describe('routing records to deployed stream versions', () => {
       'record matches no deployed version of stream orders; newest: orders (v1): field "legacy_code" is required',
     );
     expect(sink.check?.('api_calls', { event_id: 'x' })).toContain('stream api_calls is not deployed');
+  });
+
+  it('sends a record of a catalog whose orders gained an optional field to the version deployed before it, without the field when null', async () => {
+    const catalog = defineCatalog([
+      defineStream({
+        ...defaultCatalog.streams.orders,
+        schema: ordersRecord.extend({ channel: nullable(text(32)) }),
+      }),
+    ]);
+    cf.seed('stream', { name: 'orders', schema: { fields: current() } });
+    const routes = await loadStreamRoutes(api(), pipelinesOf(catalog));
+    expect(routes.orders!.map((r) => [r.name, r.drop])).toEqual([['orders', ['channel']]]);
+    sink = createHttpSink({ routes, token: cf.token });
+    const withNull = toLakeRecord(createEvent('orders', order('o-null'), {}, catalog));
+    const withValue = toLakeRecord(
+      createEvent('orders', { ...order('o-web'), channel: 'web' } as never, {}, catalog),
+    );
+    expect(withNull).toMatchObject({ channel: null });
+    expect(sink.check?.('orders', withNull)).toBeUndefined();
+    expect(sink.check?.('orders', withValue)).toBe(
+      'record matches no deployed version of stream orders; newest: orders (v1): field "channel" is not in this version\'s schema',
+    );
+    const out = await sink.send({ stream: 'orders', records: [JSON.stringify(withNull)] });
+    expect(out).toEqual({ kind: 'ok', committed: 1 });
+    const id = cf.streams.find((x) => x.name === 'orders')!.id;
+    const stored = (cf.ingested.get(id) ?? []) as Record<string, unknown>[];
+    expect(stored.map((r) => [r.order_id, 'channel' in r])).toEqual([['o-null', false]]);
   });
 });

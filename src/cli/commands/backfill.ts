@@ -1,12 +1,13 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { type BackfillProgress, backfill } from '../../backfill/backfill.js';
-import { isStreamName, STREAM_NAMES } from '../../domain/catalog.js';
+import { defaultCatalog } from '../../domain/defaultCatalog.js';
 import { LakehouseError } from '../../errors.js';
 import { createOutbox } from '../../outbox/outbox.js';
 import type { PartitionRef } from '../../outbox/rows.js';
 import { createRelayTrigger } from '../../relay/trigger.js';
 import { type CliContext, EXIT, positiveInt } from '../context.js';
+import { projectConfig } from '../projectConfig.js';
 
 interface BackfillCliOptions {
   sql: string;
@@ -39,7 +40,7 @@ export function backfillCommand(program: Command, ctx: () => CliContext): void {
     .description(
       'Load history from production tables into the outbox through a SELECT (idempotent, resumable)',
     )
-    .argument('<stream>', `lake stream: ${STREAM_NAMES.join(', ')}`)
+    .argument('<stream>', `lake stream of the catalog (default: ${defaultCatalog.names.join(', ')})`)
     .requiredOption('--sql <select>', "one SELECT whose columns are named like the stream's fields")
     .option(
       '--key <cols>',
@@ -57,10 +58,11 @@ export function backfillCommand(program: Command, ctx: () => CliContext): void {
         'rows already in the outbox are skipped as duplicates.',
     )
     .action(async (stream: string, opts: BackfillCliOptions) => {
-      if (!isStreamName(stream)) {
+      const { catalog } = await projectConfig();
+      if (!catalog.has(stream)) {
         throw new LakehouseError(
           'CONFIG',
-          `unknown stream "${stream}"; known streams: ${STREAM_NAMES.join(', ')}`,
+          `unknown stream "${stream}"; known streams: ${catalog.names.join(', ')}`,
         );
       }
       const c = ctx();
@@ -83,7 +85,8 @@ export function backfillCommand(program: Command, ctx: () => CliContext): void {
       try {
         const summary = await backfill({
           pool: c.pool,
-          outbox: createOutbox({ schema: c.config.schema }),
+          outbox: createOutbox({ schema: c.config.schema, catalog }),
+          catalog,
           stream,
           sql: opts.sql,
           keys: opts.key

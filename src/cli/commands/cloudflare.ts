@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { pipelinesOf } from '../../pipelines/catalogPipelines.js';
 import { createCloudflareApi } from '../../pipelines/cloudflare/api.js';
 import { cloudflareCredentials } from '../../pipelines/cloudflare/credentials.js';
 import { cloudflareStatus, type PipelineStatus } from '../../pipelines/cloudflareStatus.js';
@@ -6,6 +7,7 @@ import { loadPipelines } from '../../pipelines/definePipeline.js';
 import { DEFAULT_ROLL_INTERVAL } from '../../pipelines/plan.js';
 import { relayDeliveredSince } from '../../pipelines/relayDelivered.js';
 import { type CliContext, EXIT, parseDuration, positiveInt } from '../context.js';
+import { projectConfig } from '../projectConfig.js';
 import { formatTable } from '../table.js';
 
 interface StatusCliOptions {
@@ -32,6 +34,11 @@ function row(p: PipelineStatus): unknown[] {
 }
 
 /** `lakehouse cloudflare status`: what Cloudflare did with what the relay delivered. */
+/** The pipelines of the project's catalog (`lakehouse.config.ts`), validated (exit 2 naming the problem). */
+async function catalogPipelines() {
+  return loadPipelines(pipelinesOf((await projectConfig()).catalog));
+}
+
 export function cloudflareCommand(program: Command, ctx: () => CliContext): void {
   const cf = program.command('cloudflare').description('Watch the Cloudflare side of the lake');
   cf.command('status')
@@ -72,7 +79,7 @@ export function cloudflareCommand(program: Command, ctx: () => CliContext): void
           relayNote = `relay column unavailable: ${(e as Error).message}`;
         }
       }
-      const status = await cloudflareStatus(api, await loadPipelines(), {
+      const status = await cloudflareStatus(api, await catalogPipelines(), {
         since,
         until,
         rollIntervalSeconds: opts.rollInterval,

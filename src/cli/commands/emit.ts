@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { keyedEventId } from '../../backfill/backfill.js';
-import { isStreamName, STREAM_NAMES, type StreamName } from '../../domain/catalog.js';
+import type { StreamName } from '../../domain/catalog.js';
+import { defaultCatalog } from '../../domain/defaultCatalog.js';
 import type { EventEnvelope } from '../../domain/envelope.js';
 import { ValidationError, type ValidationIssue } from '../../errors.js';
 import { createOutbox } from '../../outbox/outbox.js';
 import type { PartitionRef } from '../../outbox/rows.js';
 import { type CliContext, EXIT, positiveInt } from '../context.js';
 import { readNdjson } from '../ndjson.js';
+import { projectConfig } from '../projectConfig.js';
 
 interface EmitOptions {
   batchSize: number;
@@ -26,7 +28,7 @@ export function emitCommand(
   program
     .command('emit')
     .description('Write NDJSON records of a stream to the outbox, in all-or-nothing batches')
-    .argument('<stream>', `lake stream: ${STREAM_NAMES.join(', ')}`)
+    .argument('<stream>', `lake stream of the catalog (default: ${defaultCatalog.names.join(', ')})`)
     .argument('[file]', 'NDJSON file, or - for standard input', '-')
     .option('--batch-size <n>', 'records per transaction', positiveInt('--batch-size'), 500)
     .option(
@@ -49,15 +51,16 @@ export function emitCommand(
         'run with exit code 1: its batch is not written, earlier batches stay committed.',
     )
     .action(async (stream: string, file: string, opts: EmitOptions) => {
-      if (!isStreamName(stream)) {
+      const { catalog } = await projectConfig();
+      if (!catalog.has(stream)) {
         process.stderr.write(
-          `lakehouse emit: unknown stream "${stream}"; known streams: ${STREAM_NAMES.join(', ')}\n`,
+          `lakehouse emit: unknown stream "${stream}"; known streams: ${catalog.names.join(', ')}\n`,
         );
         process.exitCode = EXIT.usage;
         return;
       }
       const c = ctx();
-      const outbox = createOutbox({ schema: c.config.schema });
+      const outbox = createOutbox({ schema: c.config.schema, catalog });
       const wake = opts.wake ? afterCommit(c) : undefined;
       const totals = { written: 0, duplicates: 0, rejected: 0 };
       let batch: EventEnvelope[] = [];
@@ -162,7 +165,7 @@ async function findRejectedLine(
   return lines[0]!;
 }
 
-function idFromKey(stream: StreamName, data: Record<string, unknown>, key: string[], line: number): string {
+function idFromKey(stream: string, data: Record<string, unknown>, key: string[], line: number): string {
   const missing = key.filter((k) => data[k] === null || data[k] === undefined);
   if (missing.length > 0)
     throw new ValidationError(
@@ -180,7 +183,7 @@ function countLines(issues: ValidationIssue[]): number {
 
 function toEvent(
   outbox: ReturnType<typeof createOutbox>,
-  stream: StreamName,
+  stream: string,
   value: unknown,
   line: number,
   key?: string[],
@@ -193,7 +196,7 @@ function toEvent(
   try {
     const [env] = outbox.prepare([
       {
-        stream,
+        stream: stream as StreamName,
         data: data as never,
         ...(event_id !== undefined ? { eventId: event_id as string } : {}),
         ...(event_type !== undefined ? { eventType: event_type as string } : {}),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { migrate } from '../../outbox/migrate.js';
 import { type CliContext, positiveInt } from '../context.js';
+import { projectConfig } from '../projectConfig.js';
 
 export function migrateCommand(program: Command, ctx: () => CliContext): void {
   program
@@ -14,6 +15,8 @@ export function migrateCommand(program: Command, ctx: () => CliContext): void {
     )
     .action(async (opts: { json?: boolean; lanes?: number }) => {
       const c = ctx();
+      // The outbox tables serve any catalog; a config that does not load fails here, before anything runs.
+      await projectConfig();
       const r = await migrate(c.config.databaseUrl, { schema: c.config.schema, lanes: opts.lanes });
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type ApplyStep, applyDeployment } from '../../pipelines/apply.js';
+import { pipelinesOf } from '../../pipelines/catalogPipelines.js';
 import { createCloudflareApi } from '../../pipelines/cloudflare/api.js';
 import { cloudflareCredentials, requireEnv } from '../../pipelines/cloudflare/credentials.js';
 import type { Change } from '../../pipelines/compare.js';
@@ -20,6 +21,7 @@ import { retireVersion } from '../../pipelines/retire.js';
 import { loadStreamRoutes } from '../../pipelines/streamRoutes.js';
 import type { CliContext } from '../context.js';
 import { EXIT, positiveInt } from '../context.js';
+import { projectConfig } from '../projectConfig.js';
 
 interface CommonOptions {
   out?: string;
@@ -94,7 +96,7 @@ async function deployment(opts: CommonOptions) {
   const creds = cloudflareCredentials();
   const bucket = requireEnv(process.env, BUCKET_ENV, 'to plan the sinks and the catalog tables');
   const api = createCloudflareApi(creds);
-  const defs = await loadPipelines();
+  const defs = await catalogPipelines();
   const options: DeploymentOptions = {
     bucket,
     newVersion: opts.newVersion,
@@ -120,11 +122,16 @@ function stepLine(s: ApplyStep): string {
 }
 
 /** `lakehouse pipelines plan|apply|retire`: Cloudflare provisioning from the definitions. */
+/** The pipelines of the project's catalog (`lakehouse.config.ts`), validated (exit 2 naming the problem). */
+async function catalogPipelines() {
+  return loadPipelines(pipelinesOf((await projectConfig()).catalog));
+}
+
 export function pipelinesCommand(program: Command, ctx: () => CliContext): void {
   const pipelines = program
     .command('pipelines')
     .description(
-      'Provision the Cloudflare (Basin) Pipelines streams, sinks, pipelines and tables of the six lake streams',
+      'Provision the Cloudflare (Basin) Pipelines streams, sinks, pipelines and tables of the catalog streams',
     );
 
   addCommonOptions(
@@ -143,7 +150,7 @@ export function pipelinesCommand(program: Command, ctx: () => CliContext): void 
     )
     .action(async (opts: CommonOptions & { offline?: boolean }) => {
       if (opts.offline) {
-        const plans = buildPlan(await loadPipelines(), {
+        const plans = buildPlan(await catalogPipelines(), {
           rollIntervalSeconds: opts.rollInterval,
           compactionTargetMb: opts.compactionTargetMb,
           snapshotOlderThanDays: opts.snapshotOlderThanDays,
@@ -216,7 +223,7 @@ export function pipelinesCommand(program: Command, ctx: () => CliContext): void 
     .action(async (opts: { json?: boolean }) => {
       const routes = await loadStreamRoutes(
         createCloudflareApi(cloudflareCredentials()),
-        await loadPipelines(),
+        await catalogPipelines(),
       );
       const rows = Object.entries(routes).flatMap(([stream, list]) => {
         const r = list[0];
@@ -262,7 +269,7 @@ export function pipelinesCommand(program: Command, ctx: () => CliContext): void 
         stream: string,
         opts: { version: number; yes?: boolean; acceptBufferLoss?: boolean; json?: boolean },
       ) => {
-        const def = (await loadPipelines()).find((d) => d.stream === stream);
+        const def = (await catalogPipelines()).find((d) => d.stream === stream);
         if (!def) throw new InvalidArgumentError(`no pipeline reads a stream named "${stream}"`);
         const api = createCloudflareApi(cloudflareCredentials());
         const c = ctx();

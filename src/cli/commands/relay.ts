@@ -1,8 +1,11 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import type { ResolvedConfig } from '../../config/loadConfig.js';
 import type { FailedLane } from '../../relay/findPendingLanes.js';
+import type { StreamRelayOptions } from '../../relay/options.js';
 import { createRelay } from '../../relay/relay.js';
 import { type CliContext, parseDuration, positiveInt } from '../context.js';
 import { withRedis } from '../doctor/probes.js';
+import { projectConfig } from '../projectConfig.js';
 
 interface RelayCliOptions {
   untilIdle?: boolean;
@@ -70,11 +73,18 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       const c = ctx();
       // Fail fast (exit 2, "cannot reach Redis") instead of starting a relay that retries forever.
       await withRedis(c.config.redisUrl, (r) => r.ping());
+      const config = await projectConfig();
       const sink = opts.cloudflare
-        ? await (await import('../../pipelines/cloudflareSink.js')).createCloudflareSink()
+        ? await (await import('../../pipelines/cloudflareSink.js')).createCloudflareSink(
+            {},
+            process.env,
+            config.catalog,
+          )
         : undefined;
       const relay = createRelay({
         ...(sink ? { sink } : {}),
+        catalog: config.catalog,
+        streams: streamSettings(config, opts.rateLimit),
         databaseUrl: c.config.databaseUrl,
         redisUrl: c.config.redisUrl,
         schema: c.config.schema,
@@ -113,6 +123,16 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         await relay.stop();
       }
     });
+}
+
+/** The config's relay settings per stream; `--rate-limit` wins over them. */
+function streamSettings(config: ResolvedConfig, rateLimit?: number): Record<string, StreamRelayOptions> {
+  return Object.fromEntries(
+    config.catalog.names.map((n) => [
+      n,
+      { ...config.relayFor(n), ...(rateLimit ? { rateLimitBytesPerSecond: rateLimit } : {}) },
+    ]),
+  );
 }
 
 /** Names each batch parked as failed: its stream and lane, what it holds, and its error. */

@@ -3,8 +3,10 @@ import { envConfig } from '../../config.js';
 import { createDashboard } from '../../dashboard/routes.js';
 import { resolveServeOptions, resolveWarehouse } from '../../lakehouse/options.js';
 import { createLakehouseServer } from '../../lakehouse/server.js';
-import { pipelines } from '../../pipelines/definitions.js';
+import { pipelinesOf } from '../../pipelines/catalogPipelines.js';
+import { loadPipelines } from '../../pipelines/definePipeline.js';
 import { parseDuration, positiveInt } from '../context.js';
+import { projectConfig } from '../projectConfig.js';
 
 interface ServeCliOptions {
   host: string;
@@ -98,6 +100,9 @@ export function serveCommand(program: Command): void {
         rollRecords: opts.rollRecords,
       });
       const warehouse = resolveWarehouse(opts.warehouse);
+      const { catalog } = await projectConfig();
+      // The catalog's transforms are checked before the warehouse is touched (exit 2 naming the stream).
+      const pipelines = await loadPipelines(pipelinesOf(catalog));
       const env = envConfig();
       const dashboard = opts.dashboard
         ? createDashboard({
@@ -106,6 +111,7 @@ export function serveCommand(program: Command): void {
             schema: env.schema,
             warehouse,
             host: o.host,
+            streamNames: catalog.names,
           })
         : undefined;
       const timeoutMs = parseDuration(opts.queryTimeout, '--query-timeout') * 1000;
@@ -113,7 +119,8 @@ export function serveCommand(program: Command): void {
       const server = createLakehouseServer({
         ...o,
         warehouse,
-        pipelines: Object.values(pipelines),
+        catalog,
+        pipelines,
         token: process.env.LAKEHOUSE_SINK_TOKEN || undefined,
         accessToken: process.env.LAKEHOUSE_DASHBOARD_TOKEN || undefined,
         allowedHosts: opts.allowedHost,

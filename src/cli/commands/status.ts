@@ -4,6 +4,7 @@ import { lastParkedErrors } from '../../outbox/listParked.js';
 import { createOutbox } from '../../outbox/outbox.js';
 import type { StreamStatus } from '../../outbox/status.js';
 import type { CliContext } from '../context.js';
+import { projectConfig } from '../projectConfig.js';
 import { formatTable } from '../table.js';
 
 export function statusCommand(program: Command, ctx: () => CliContext): void {
@@ -13,7 +14,8 @@ export function statusCommand(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print {"streams":[...]} as JSON')
     .action(async (opts: { json?: boolean }) => {
       const c = ctx();
-      const status = await createOutbox({ schema: c.config.schema }).status(c.pool);
+      const { catalog } = await projectConfig();
+      const status = await createOutbox({ schema: c.config.schema, catalog }).status(c.pool);
       // No partition failing now, but parked events: their latest error is the one to see.
       if (status.streams.some((s) => !s.lastError && s.parked > 0)) {
         const parkedErrors = await lastParkedErrors(toExecutor(c.pool), c.config.schema);
