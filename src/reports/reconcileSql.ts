@@ -5,6 +5,7 @@ import type { RollupSpec } from '../outbox/rollup.js';
 import { transformFilter } from '../pipelines/transformFilter.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { sqlLiteral } from './reports.js';
+import { baseTable, type LakeTables, readAcrossVersions } from './versionTables.js';
 
 /** The money fields of a stream (summed on both sides). */
 export function moneyFields(stream: StreamName): string[] {
@@ -111,10 +112,11 @@ export async function defaultRollupSpecs(): Promise<RollupSpec[]> {
 /**
  * What the lake holds for one table, per tenant and UTC day: rows, distinct events, and
  * money sums over distinct events (duplicates folded by `event_id` first). Written in the
- * dialect shared with Basin SQL; sums as text so no precision is lost on the way.
+ * dialect shared with Basin SQL; sums as text so no precision is lost on the way. With
+ * `tables`, a stream with several versions is read across its version tables.
  */
-export function lakeGroupsSql(def: PipelineDefinition): string {
-  const table = `${def.destination.namespace}.${def.destination.table}`;
+export function lakeGroupsSql(def: PipelineDefinition, tables?: LakeTables): string {
+  const table = readAcrossVersions(baseTable(def), tables);
   const time = streams[def.stream].timeField;
   const money = moneyFields(def.stream);
   return `WITH by_event AS (
