@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { FailedLane } from '../../relay/findPendingLanes.js';
 import { createRelay } from '../../relay/relay.js';
-import { type CliContext, positiveInt } from '../context.js';
+import { cloudflareRelayMetrics } from '../cloudflareRelayMetrics.js';
+import { type CliContext, parseDuration, positiveInt } from '../context.js';
 import { withRedis } from '../doctor/probes.js';
 
 interface RelayCliOptions {
@@ -11,6 +12,7 @@ interface RelayCliOptions {
   sweepIntervalMs?: number;
   rateLimit?: number;
   cloudflare?: boolean;
+  cloudflareMetricsInterval: number;
 }
 
 export function relayCommand(program: Command, ctx: () => CliContext): void {
@@ -42,6 +44,13 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         'the deployed schemas, not the local catalog; restart after `pipelines apply --new-version`',
     )
     .option(
+      '--cloudflare-metrics-interval <duration>',
+      'with --metrics-port and Cloudflare credentials (--cloudflare, or CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID): ' +
+        'how often the lakehouse_cloudflare_* gauges are read from Cloudflare',
+      (v) => parseDuration(v, '--cloudflare-metrics-interval'),
+      60,
+    )
+    .option(
       '--sweep-interval-ms <ms>',
       'how often to look for lanes with pending events',
       positiveInt('--sweep-interval-ms'),
@@ -71,6 +80,13 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         sweepIntervalMs: opts.sweepIntervalMs,
         ...(opts.rateLimit ? { defaults: { rateLimitBytesPerSecond: opts.rateLimit } } : {}),
       });
+      const cloudflareMetrics =
+        opts.metricsPort === undefined
+          ? undefined
+          : await cloudflareRelayMetrics(relay.metrics.registry, {
+              cloudflare: opts.cloudflare === true,
+              intervalSeconds: opts.cloudflareMetricsInterval,
+            });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGTERM', onSignal);
@@ -94,6 +110,7 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        cloudflareMetrics?.stop();
         await relay.stop();
       }
     });
