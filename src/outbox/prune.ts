@@ -21,15 +21,13 @@ export interface PruneOptions {
 }
 
 /**
- * The positions of one batch of prunable events of the streams `$4` selects (`streamTest`):
- * delivered (in neither `pending` nor `parked`), older than `$1` seconds, `$2` at most, and
- * no aggregate's unless `$3`.
+ * The positions of one batch of prunable events: delivered (in neither `pending` nor
+ * `parked`), older than `$1` seconds, `$2` at most, and no aggregate's unless `$3`.
  */
-function doomedSql(s: string, streamTest: string): string {
+function doomedSql(s: string): string {
   return `SELECT ev.position FROM ${s}.events ev
     WHERE ev.created_at < now() - make_interval(secs => $1::float8)
       AND ($3::bool OR ev.aggregate_id IS NULL)
-      AND ${streamTest}
       AND NOT EXISTS (SELECT 1 FROM ${s}.pending p
                        WHERE p.stream = ev.stream AND p.position = ev.position
                          AND p.lane = ${s}.lane_of(ev.partition_key, (SELECT lane_count FROM ${s}.settings)))
@@ -55,24 +53,14 @@ export async function pruneDelivered(exec: Executor, schema: string, options: Pr
   const s = ident(schema);
   const batch = options.batchSize ?? 10_000;
   const specs = options.rollup ?? (await defaultSpecs());
-  const base = [options.olderThanSeconds, batch, options.includeAggregates ?? false];
+  const text = deleteAndRollUpSql(schema, specs, doomedSql(s));
+  const params = [options.olderThanSeconds, batch, options.includeAggregates ?? false];
   let total = 0;
-  const drain = async (text: string, streams: unknown) => {
-    for (;;) {
-      const rows = await exec<{ n: string }>(text, [...base, streams]);
-      const n = Number(rows[0]?.n ?? 0);
-      total += n;
-      if (n < batch) return;
-    }
-  };
-  for (const spec of specs) {
-    await drain(deleteAndRollUpSql(schema, spec, doomedSql(s, 'ev.stream = $4::text')), spec.stream);
+  for (;;) {
+    const rows = await exec<{ n: string }>(text, params);
+    const n = Number(rows[0]?.n ?? 0);
+    total += n;
+    if (n < batch) break;
   }
-  await drain(
-    `WITH doomed AS (${doomedSql(s, 'ev.stream <> ALL($4::text[])')}),
-     del AS (DELETE FROM ${s}.events WHERE position IN (SELECT position FROM doomed) RETURNING 1)
-     SELECT count(*) AS n FROM del`,
-    specs.map((x) => x.stream),
-  );
   return total;
 }

@@ -134,11 +134,10 @@ describe('reconcile after prune', () => {
   it('the delivered groups (counts, filtered, exact money sums) are the same after two prunes as before', async () => {
     const first = await reconcileCli();
     expect(first.code, first.stderr).toBe(0);
-    // Half of each group first (its rollup row plus stored events), then the rest (added to it).
+    // A third of each group first (its rollup row plus stored events), then the rest (added to it).
+    // The first through the library in batches of 2 (many statements adding to the same rows).
     await age(3);
-    const one = await runCli(['prune', '--older-than', '1d', '--json'], { env: db.env });
-    expect(one.code, one.stderr).toBe(0);
-    const half = JSON.parse(one.stdout).deleted as number;
+    const half = await db.outbox.prune(db.pool, { olderThanSeconds: 86_400, batchSize: 2 });
     expect(half).toBe(Math.floor(emitted / 3));
     expect(await outboxGroups('orders')).toEqual(before.orders);
     await age(1);
