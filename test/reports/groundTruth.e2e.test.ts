@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type pg from 'pg';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBusinessTables } from '../../src/demo/businessSchema.js';
 import { createRng } from '../../src/demo/random.js';
@@ -21,13 +20,13 @@ import { fromFileUri, tablePaths } from '../../src/lakehouse/paths.js';
 import { runQuery } from '../../src/lakehouse/query.js';
 import { loadTable } from '../../src/lakehouse/tableMetadata.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
-import { createRelay } from '../../src/relay/relay.js';
 import type { Sink } from '../../src/relay/sink.js';
 import { localExecutor, runReport } from '../../src/reports/runReport.js';
-import { startServer, stopAll, until } from '../lakehouse/support.js';
+import { startServer, stopAll } from '../lakehouse/support.js';
 import { runCli } from '../support/cli.js';
 import { createTestDb, inTransaction, type TestDb } from '../support/db.js';
 import { expectReportEquals, groundTruth } from '../support/groundTruth.js';
+import { relayUntilDelivered } from './support.js';
 
 /**
  * The "Done when" of issue 10: a business history built through the Order aggregate, its
@@ -208,29 +207,12 @@ async function freeSample() {
 }
 
 async function relayEverything() {
-  const relay = createRelay({
-    databaseUrl: db.databaseUrl,
-    redisUrl: db.redisUrl,
-    schema: db.schema,
-    sink: teeSinkForcingResends([strict.url, cloudflare.url]),
-    defaults: { maxBatchRecords: 25 },
-    sweepIntervalMs: 200,
-    retry: { baseDelayMs: 20, maxDelayMs: 200 },
-    logger: pino({ level: 'silent' }),
-  });
-  await relay.start();
-  try {
-    await until(
-      'the relay to deliver everything',
-      async () => {
-        const st = await db.outbox.status(db.pool);
-        return st.streams.every((x) => x.pending === 0 && x.inFlight === 0) ? true : undefined;
-      },
-      120_000,
-    );
-  } finally {
-    await relay.stop();
-  }
+  await relayUntilDelivered(
+    db,
+    teeSinkForcingResends([strict.url, cloudflare.url]),
+    { defaults: { maxBatchRecords: 25 }, retry: { baseDelayMs: 20, maxDelayMs: 200 } },
+    120_000,
+  );
   await strict.ingestor.flush();
   await cloudflare.ingestor.flush();
 }

@@ -1,4 +1,3 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitSnapshot } from '../../src/lakehouse/commitSnapshot.js';
 import { liveDataFiles } from '../../src/lakehouse/manifests.js';
@@ -6,12 +5,12 @@ import { tablePaths } from '../../src/lakehouse/paths.js';
 import { loadTable } from '../../src/lakehouse/tableMetadata.js';
 import { pipelines } from '../../src/pipelines/definitions.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
-import { createRelay } from '../../src/relay/relay.js';
 import { outboxGroupsSql } from '../../src/reports/reconcileSql.js';
-import { startServer, stopAll, until } from '../lakehouse/support.js';
+import { startServer, stopAll } from '../lakehouse/support.js';
 import { runCli } from '../support/cli.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { order } from '../support/fixtures.js';
+import { relayUntilDelivered } from './support.js';
 
 /**
  * Reconcile after `lakehouse prune`: the outbox's delivered side is the rollup prune keeps
@@ -64,27 +63,7 @@ function priceChange(tenant: string, day: string, n: number) {
 }
 
 async function relayEverything() {
-  const relay = createRelay({
-    databaseUrl: db.databaseUrl,
-    redisUrl: db.redisUrl,
-    schema: db.schema,
-    sink: createHttpSink({ url: `${lake.url}/ingest/{stream}`, timeoutMs: 5000 }),
-    sweepIntervalMs: 200,
-    logger: pino({ level: 'silent' }),
-  });
-  await relay.start();
-  try {
-    await until(
-      'the relay to deliver everything',
-      async () => {
-        const st = await db.outbox.status(db.pool);
-        return st.streams.every((x) => x.pending === 0 && x.inFlight === 0) ? true : undefined;
-      },
-      60_000,
-    );
-  } finally {
-    await relay.stop();
-  }
+  await relayUntilDelivered(db, createHttpSink({ url: `${lake.url}/ingest/{stream}`, timeoutMs: 5000 }));
   await lake.ingestor.flush();
 }
 

@@ -1,14 +1,13 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ordersPipeline } from '../../src/pipelines/definitions.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
 import type { PipelineDefinition } from '../../src/pipelines/types.js';
 import { versionNames } from '../../src/pipelines/versions.js';
-import { createRelay } from '../../src/relay/relay.js';
-import { PIPELINES, startServer, stopAll, tempWarehouse, until } from '../lakehouse/support.js';
+import { PIPELINES, startServer, stopAll, tempWarehouse } from '../lakehouse/support.js';
 import { runCli } from '../support/cli.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { order } from '../support/fixtures.js';
+import { relayUntilDelivered } from './support.js';
 
 /**
  * A stream with two versions, as after `pipelines apply --new-version orders`: the first
@@ -35,27 +34,7 @@ const ordersV2: PipelineDefinition = {
 const others = PIPELINES.filter((p) => p.stream !== 'orders');
 
 async function relayTo(serverUrl: string) {
-  const relay = createRelay({
-    databaseUrl: db.databaseUrl,
-    redisUrl: db.redisUrl,
-    schema: db.schema,
-    sink: createHttpSink({ url: `${serverUrl}/ingest/{stream}`, timeoutMs: 5000 }),
-    sweepIntervalMs: 200,
-    logger: pino({ level: 'silent' }),
-  });
-  await relay.start();
-  try {
-    await until(
-      'the relay to deliver everything',
-      async () => {
-        const st = await db.outbox.status(db.pool);
-        return st.streams.every((x) => x.pending === 0 && x.inFlight === 0) ? true : undefined;
-      },
-      60_000,
-    );
-  } finally {
-    await relay.stop();
-  }
+  await relayUntilDelivered(db, createHttpSink({ url: `${serverUrl}/ingest/{stream}`, timeoutMs: 5000 }));
 }
 
 const emitOrders = async (prefix: string, tenant: string, amounts: number[], customer: string | null) => {
