@@ -1,8 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitSnapshot } from '../../src/lakehouse/commitSnapshot.js';
-import { liveDataFiles } from '../../src/lakehouse/manifests.js';
-import { tablePaths } from '../../src/lakehouse/paths.js';
-import { loadTable } from '../../src/lakehouse/tableMetadata.js';
 import { pipelines } from '../../src/pipelines/definitions.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
 import { outboxGroupsSql } from '../../src/reports/reconcileSql.js';
@@ -10,7 +6,7 @@ import { startServer, stopAll } from '../lakehouse/support.js';
 import { runCli } from '../support/cli.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { order } from '../support/fixtures.js';
-import { relayUntilDelivered } from './support.js';
+import { dropOneOrdersFile, relayUntilDelivered } from './support.js';
 
 /**
  * Reconcile after `lakehouse prune`: the outbox's delivered side is the rollup prune keeps
@@ -148,23 +144,7 @@ describe('reconcile after prune', () => {
   });
 
   it('after prune, a lake file taken away still makes reconcile exit 1 naming its group as missing', async () => {
-    const paths = tablePaths(lake.warehouse, 'lakehouse', 'orders');
-    const base = (await loadTable(paths))!;
-    const { files } = await liveDataFiles(base.metadata);
-    const victim = files.find((f) => f.partition.tenant_id === 'shop:eu' && f.partition.month === 2)!;
-    expect(victim).toBeDefined();
-    const done = await commitSnapshot(paths, base, {
-      operation: 'delete',
-      keepManifests: [],
-      entries: files.map((file) => ({
-        status: file.path === victim.path ? (2 as const) : (0 as const),
-        snapshotId: file.snapshotId,
-        sequenceNumber: file.sequenceNumber,
-        fileSequenceNumber: file.fileSequenceNumber,
-        file,
-      })),
-    });
-    expect(done).toBeDefined();
+    await dropOneOrdersFile(lake.warehouse, (p) => p.tenant_id === 'shop:eu' && p.month === 2);
     const r = await reconcileCli();
     expect(r.code).toBe(1);
     expect(r.out.problems).toEqual([
