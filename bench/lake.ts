@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { request } from 'undici';
 import { commitWithRetry } from '../src/lakehouse/commitSnapshot.js';
 import { compact } from '../src/lakehouse/compact.js';
@@ -9,35 +9,78 @@ import { runQuery } from '../src/lakehouse/query.js';
 import { createLakehouseServer } from '../src/lakehouse/server.js';
 import { ensureTable } from '../src/lakehouse/tableWriter.js';
 import { writeDataFiles } from '../src/lakehouse/writeDataFiles.js';
-import { ordersPipeline } from '../src/pipelines/definitions.js';
+import { ordersPipeline, productChangesPipeline } from '../src/pipelines/definitions.js';
+import type { PipelineDefinition } from '../src/pipelines/types.js';
+import { type ReportName, type ReportParams, reportSql } from '../src/reports/reports.js';
 import { type BenchConfig, type Figure, progress, ratioFigure, round } from './lib.js';
 
-/** The seed plan's order queries, verbatim (test/lakehouse/support.ts holds the same text). */
-const QUERIES: Record<string, string> = {
-  revenueByTenant: `SELECT tenant_id, SUM(total_amount) AS total_revenue, COUNT(*) AS order_count,
-  AVG(total_amount) AS avg_order_value FROM orders WHERE year = 2026 AND month = 2
-GROUP BY tenant_id ORDER BY total_revenue DESC;`,
-  monthlyTrend: `SELECT year, month, SUM(total_amount) AS revenue, COUNT(DISTINCT customer_id) AS unique_customers
-FROM orders WHERE tenant_id = '0195134f-8258-7e85' GROUP BY year, month ORDER BY year, month;`,
-  platformHealth: `SELECT COUNT(DISTINCT tenant_id) AS active_tenants, SUM(total_amount) AS platform_gmv,
-  COUNT(*) AS total_orders FROM orders WHERE year = 2026 AND month = 2;`,
-  churnRisk: `SELECT tenant_id, this_month.orders AS current_orders, last_month.orders AS previous_orders,
-  (this_month.orders - last_month.orders) * 100.0 / last_month.orders AS change_pct
-FROM (SELECT tenant_id, COUNT(*) AS orders FROM orders WHERE year = 2026 AND month = 2 GROUP BY tenant_id) this_month
-JOIN (SELECT tenant_id, COUNT(*) AS orders FROM orders WHERE year = 2026 AND month = 1 GROUP BY tenant_id) last_month
-USING (tenant_id) WHERE change_pct < -30 ORDER BY change_pct;`,
+/** The five named reports, as `lakehouse report` runs them (the tenant is the generated busiest one). */
+const TENANT = '0195134f-8258-7e85';
+const REPORTS: Record<string, { name: ReportName; params: ReportParams }> = {
+  revenueByTenant: { name: 'revenue-by-tenant', params: { month: '2026-02' } },
+  monthlyTrend: { name: 'monthly-trend', params: { tenant: TENANT } },
+  priceChanges: { name: 'price-changes', params: { tenant: TENANT, year: 2026 } },
+  platformHealth: { name: 'platform-health', params: { month: '2026-02' } },
+  churnRisk: { name: 'churn-risk', params: { month: '2026-02' } },
 };
+/** The SQL text of each report (what `lakehouse report <name> --sql` prints). */
+const QUERIES: Record<string, string> = Object.fromEntries(
+  Object.entries(REPORTS).map(([key, r]) => [key, reportSql(r.name, r.params).sql]),
+);
 
-/** Deterministic order rows (200 tenants, Dec 2025 - Feb 2026), so both copies hold the same rows. */
+const tenantOf = (n: string) =>
+  `CASE WHEN ${n} % 200 = 0 THEN '${TENANT}' ELSE 'tenant-' || (${n} % 200) END`;
+
+/**
+ * Deterministic order rows (200 tenants, Dec 2025 - Feb 2026), so both copies hold the same
+ * rows: two rows per order (placed, then paid, cancelled or refunded), as the table holds one
+ * row per order change.
+ */
 const ROWS = (n: number) => `
-SELECT 'e' || i AS event_id, 'order.recorded' AS event_type, 'o' || i AS order_id,
-  CASE WHEN i % 200 = 0 THEN '0195134f-8258-7e85' ELSE 'tenant-' || (i % 200) END AS tenant_id,
-  's' || (i % 10) AS site_id, 'c' || ((i * 31) % 50000) AS customer_id,
-  CAST(((i * 37) % 10000) / 100.0 + 1 AS DECIMAL(18,2)) AS total_amount, 'EUR' AS currency, 'placed' AS status,
-  'card' AS payment_method, CAST(i % 5 + 1 AS BIGINT) AS item_count, ts AS created_at,
+SELECT 'e' || i AS event_id, 'order.recorded' AS event_type, 'o' || j AS order_id,
+  ${tenantOf('j')} AS tenant_id,
+  's' || (j % 10) AS site_id, 'c' || ((j * 31) % 50000) AS customer_id,
+  CAST(((j * 37) % 10000) / 100.0 + 1 AS DECIMAL(18,2)) AS total_amount, 'EUR' AS currency,
+  CASE WHEN i % 2 = 0 THEN 'placed' WHEN j % 10 = 0 THEN 'cancelled' WHEN j % 17 = 0 THEN 'refunded' ELSE 'paid' END AS status,
+  'card' AS payment_method, CAST(j % 5 + 1 AS BIGINT) AS item_count, ts AS created_at,
   CAST(EXTRACT(YEAR FROM ts) AS INT) AS year, CAST(EXTRACT(MONTH FROM ts) AS INT) AS month
-FROM (SELECT i, TIMESTAMPTZ '2025-12-01 00:00:00+00' + to_seconds((i * 7919) % (90 * 86400)) AS ts
+FROM (SELECT i, j, TIMESTAMPTZ '2025-12-01 00:00:00+00' + to_seconds((j * 7919) % (90 * 86400)) AS ts
+      FROM (SELECT i, i // 2 AS j FROM range(${n}) t(i)))`;
+
+/** Deterministic product changes (one per 10 order rows), 500 products per tenant, 2025 - 2026. */
+const PRODUCT_ROWS = (n: number) => `
+SELECT 'pe' || i AS event_id, 'product.changed' AS event_type, 'p' || (i % 500) AS product_id,
+  ${tenantOf('i')} AS tenant_id,
+  CASE i % 3 WHEN 0 THEN 'price' WHEN 1 THEN 'stock' ELSE 'price_and_stock' END AS change_type,
+  CAST(((i * 13) % 5000) / 100.0 + 1 AS DECIMAL(18,2)) AS old_price,
+  CAST(((i * 17) % 5000) / 100.0 + 1 AS DECIMAL(18,2)) AS new_price,
+  CAST(i % 90 AS BIGINT) AS old_stock, CAST(i % 70 AS BIGINT) AS new_stock, ts AS changed_at,
+  CAST(EXTRACT(YEAR FROM ts) AS INT) AS year
+FROM (SELECT i, TIMESTAMPTZ '2025-07-01 00:00:00+00' + to_seconds((i * 7919) % (365 * 86400)) AS ts
       FROM range(${n}) t(i))`;
+
+/** Writes `relation` into the pipeline's Iceberg table (one append) and to one plain Parquet file. */
+async function writeBoth(
+  duck: DuckDBInstance,
+  conn: DuckDBConnection,
+  warehouse: string,
+  def: PipelineDefinition,
+  relation: string,
+  plain: string,
+): Promise<number> {
+  const { paths, loaded } = await ensureTable(duck, warehouse, def);
+  const md = loaded.metadata;
+  const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
+  const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
+  const files = await writeDataFiles(conn, { relation, dataDir: paths.dataDir, fields, spec });
+  await commitWithRetry(paths, async () => ({
+    operation: 'append',
+    keepManifests: [],
+    entries: files.map((file) => ({ status: 1 as const, file })),
+  }));
+  await conn.run(`COPY (${relation}) TO '${plain.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
+  return files.length;
+}
 
 async function ingestRate(warehouse: string, total: number): Promise<number> {
   const server = createLakehouseServer({ warehouse, pipelines: [ordersPipeline], port: 0 });
@@ -93,11 +136,12 @@ async function median(fn: () => Promise<unknown>, runs = 3): Promise<number> {
 }
 
 /**
- * Figure 6: HTTP ingest rate into Iceberg, and the seed's queries over N order rows in the
- * lakehouse (`runQuery`: manifests, pruning, a fresh DuckDB per query) vs DuckDB over the
- * same rows in one plain Parquet file (also a fresh DuckDB per query). The N rows are written
- * into the Iceberg table with the lakehouse's own writer functions (`ensureTable`,
- * `writeDataFiles`, `commitWithRetry`: one append snapshot), not over HTTP.
+ * Figure 6: HTTP ingest rate into Iceberg, and the five named reports (the SQL `lakehouse
+ * report` runs) over N order rows and N/10 product changes in the lakehouse (`runQuery`:
+ * manifests, pruning, a fresh DuckDB per query) vs the same SQL in DuckDB over the same rows
+ * in one plain Parquet file per table (also a fresh DuckDB per query). The rows are written
+ * into the Iceberg tables with the lakehouse's own writer functions (`ensureTable`,
+ * `writeDataFiles`, `commitWithRetry`: one append snapshot each), not over HTTP.
  */
 export async function benchLake(cfg: BenchConfig): Promise<Record<string, Figure>> {
   const dir = await mkdtemp(join(tmpdir(), 'lakehouse-bench-'));
@@ -115,35 +159,41 @@ export async function benchLake(cfg: BenchConfig): Promise<Record<string, Figure
 
     const rows = cfg.quick ? 1_000_000 : 10_000_000;
     const warehouse = join(dir, 'warehouse');
-    const plain = join(dir, 'plain.parquet');
-    progress(`lake: writing ${rows.toLocaleString('en')} order rows to Iceberg and to one Parquet file`);
+    const plain = {
+      orders: join(dir, 'orders.parquet'),
+      product_changes: join(dir, 'product_changes.parquet'),
+    };
+    progress(
+      `lake: writing ${rows.toLocaleString('en')} order rows and ${(rows / 10).toLocaleString('en')} product changes to Iceberg and to plain Parquet files`,
+    );
     const duck = await DuckDBInstance.create(':memory:');
     const conn = await duck.connect();
     try {
       await conn.run("SET TimeZone = 'UTC'");
       await conn.run(`CREATE TABLE gen AS ${ROWS(rows)}`);
-      const { paths, loaded } = await ensureTable(duck, warehouse, ordersPipeline);
-      const md = loaded.metadata;
-      const fields = md.schemas.find((s) => s['schema-id'] === md['current-schema-id'])!.fields;
-      const spec = md['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id'])!;
-      const files = await writeDataFiles(conn, {
-        relation: 'SELECT * FROM gen',
-        dataDir: paths.dataDir,
-        fields,
-        spec,
-      });
-      await commitWithRetry(paths, async () => ({
-        operation: 'append',
-        keepManifests: [],
-        entries: files.map((file) => ({ status: 1 as const, file })),
-      }));
-      await conn.run(`COPY gen TO '${plain.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
-      progress(`lake: ${files.length} Iceberg data files written`);
+      await conn.run(`CREATE TABLE gen_products AS ${PRODUCT_ROWS(rows / 10)}`);
+      const n =
+        (await writeBoth(duck, conn, warehouse, ordersPipeline, 'SELECT * FROM gen', plain.orders)) +
+        (await writeBoth(
+          duck,
+          conn,
+          warehouse,
+          productChangesPipeline,
+          'SELECT * FROM gen_products',
+          plain.product_changes,
+        ));
+      progress(`lake: ${n} Iceberg data files written`);
     } finally {
       conn.closeSync();
       duck.closeSync();
     }
-    const plainView = `CREATE VIEW orders AS SELECT * FROM read_parquet('${plain.replaceAll("'", "''")}')`;
+    // The baseline reads the same SQL text: `lakehouse.<table>` as views over the plain files.
+    const plainViews = [
+      'CREATE SCHEMA lakehouse',
+      ...Object.entries(plain).map(
+        ([t, f]) => `CREATE VIEW lakehouse.${t} AS SELECT * FROM read_parquet('${f.replaceAll("'", "''")}')`,
+      ),
+    ];
     const baselines: Record<string, number> = {};
     for (const [name, sql] of Object.entries(QUERIES)) {
       const lake = await median(() => runQuery(warehouse, sql));
@@ -152,7 +202,7 @@ export async function benchLake(cfg: BenchConfig): Promise<Record<string, Figure
         const c = await d.connect();
         try {
           await c.run("SET TimeZone = 'UTC'");
-          await c.run(plainView);
+          for (const v of plainViews) await c.run(v);
           await c.runAndReadAll(sql);
         } finally {
           c.closeSync();
@@ -167,7 +217,7 @@ export async function benchLake(cfg: BenchConfig): Promise<Record<string, Figure
         'ms',
         'ratio <= 1.5',
         (r) => r <= 1.5,
-        `${rows.toLocaleString('en')} rows; median of 3; baseline = DuckDB over one plain Parquet file`,
+        `report ${REPORTS[name]!.name}; ${rows.toLocaleString('en')} order rows; median of 3; baseline = the same SQL over plain Parquet files`,
       );
     }
     // The same queries after `lakehouse compact` (small files of each partition rewritten).

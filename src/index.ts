@@ -104,6 +104,7 @@ export {
 } from './outbox/outbox.js';
 export type { PruneOptions } from './outbox/prune.js';
 export type { StoredEvent } from './outbox/readStream.js';
+export type { RollupSpec } from './outbox/rollup.js';
 export type { PartitionRef } from './outbox/rows.js';
 export type { OutboxStatus, StreamStatus } from './outbox/status.js';
 export type { OutboxTransaction, TransactionResult } from './outbox/transaction.js';

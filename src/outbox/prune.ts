@@ -1,4 +1,5 @@
 import { type Executor, ident } from './executor.js';
+import { deleteAndRollUpSql, type RollupSpec } from './rollup.js';
 
 export interface PruneOptions {
   /** Delete delivered events created more than this many seconds ago. */
@@ -10,6 +11,34 @@ export interface PruneOptions {
    * aggregates' source of truth, and `readStream` needs all of them.
    */
   includeAggregates?: boolean;
+  /**
+   * How to roll up each stream's deleted events into `delivered_rollup` (what `reconcile`
+   * still needs after the events are gone). Default: one spec per lake pipeline, from its
+   * stream's time and money fields and its transform's filter. Streams without a spec are
+   * deleted without a rollup.
+   */
+  rollup?: readonly RollupSpec[];
+}
+
+/**
+ * The positions of one batch of prunable events: delivered (in neither `pending` nor
+ * `parked`), older than `$1` seconds, `$2` at most, and no aggregate's unless `$3`.
+ */
+function doomedSql(s: string): string {
+  return `SELECT ev.position FROM ${s}.events ev
+    WHERE ev.created_at < now() - make_interval(secs => $1::float8)
+      AND ($3::bool OR ev.aggregate_id IS NULL)
+      AND NOT EXISTS (SELECT 1 FROM ${s}.pending p
+                       WHERE p.stream = ev.stream AND p.position = ev.position
+                         AND p.lane = ${s}.lane_of(ev.partition_key, (SELECT lane_count FROM ${s}.settings)))
+      AND NOT EXISTS (SELECT 1 FROM ${s}.parked k WHERE k.position = ev.position)
+    ORDER BY ev.position
+    LIMIT $2`;
+}
+
+async function defaultSpecs(): Promise<readonly RollupSpec[]> {
+  // The filters live with the pipeline definitions; loaded only when the caller gave none.
+  return (await import('../reports/reconcileSql.js')).defaultRollupSpecs();
 }
 
 /**
@@ -17,30 +46,21 @@ export interface PruneOptions {
  * a row in `pending` or `parked` (emit inserts both rows in one statement; the relay deletes
  * the pending row only after the sink acknowledged, and moves pending <-> parked in one
  * transaction), and each DELETE checks both under one statement snapshot, so no
- * undelivered event is ever removed, even while the relay runs.
+ * undelivered event is ever removed, even while the relay runs. The same statement adds
+ * what it deleted to `delivered_rollup` (see {@link RollupSpec}).
  */
 export async function pruneDelivered(exec: Executor, schema: string, options: PruneOptions): Promise<number> {
   const s = ident(schema);
   const batch = options.batchSize ?? 10_000;
+  const specs = options.rollup ?? (await defaultSpecs());
+  const text = deleteAndRollUpSql(schema, specs, doomedSql(s));
+  const params = [options.olderThanSeconds, batch, options.includeAggregates ?? false];
   let total = 0;
   for (;;) {
-    const rows = await exec<{ n: string }>(
-      `WITH doomed AS (
-         SELECT ev.position FROM ${s}.events ev
-          WHERE ev.created_at < now() - make_interval(secs => $1::float8)
-            AND ($3::bool OR ev.aggregate_id IS NULL)
-            AND NOT EXISTS (SELECT 1 FROM ${s}.pending p
-                             WHERE p.stream = ev.stream AND p.position = ev.position
-                               AND p.lane = ${s}.lane_of(ev.partition_key, (SELECT lane_count FROM ${s}.settings)))
-            AND NOT EXISTS (SELECT 1 FROM ${s}.parked k WHERE k.position = ev.position)
-          ORDER BY ev.position
-          LIMIT $2
-       ), del AS (DELETE FROM ${s}.events WHERE position IN (SELECT position FROM doomed) RETURNING 1)
-       SELECT count(*) AS n FROM del`,
-      [options.olderThanSeconds, batch, options.includeAggregates ?? false],
-    );
+    const rows = await exec<{ n: string }>(text, params);
     const n = Number(rows[0]?.n ?? 0);
     total += n;
-    if (n < batch) return total;
+    if (n < batch) break;
   }
+  return total;
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  date,
   index,
   integer,
   jsonb,
@@ -181,4 +182,26 @@ export const deliveryLog = lakehouseSchema.table(
     bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.stream, t.minute] })],
+);
+
+/**
+ * What `prune` removed, per stream, tenant and UTC day of the stream's time field: events
+ * delivered, events the pipeline's filter keeps (expected in the lake), the money sums over
+ * those (decimal text per field, exact), and when their lanes last delivered. `prune` adds
+ * to these rows in the statement that deletes the events, so reconcile's delivered side
+ * (these rows plus the delivered events still stored) is the same before and after a prune.
+ */
+export const deliveredRollup = lakehouseSchema.table(
+  'delivered_rollup',
+  {
+    stream: text('stream').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    delivered: bigint('delivered', { mode: 'number' }).notNull().default(0),
+    expected: bigint('expected', { mode: 'number' }).notNull().default(0),
+    sums: jsonb('sums').notNull().default(sql`'{}'::jsonb`),
+    lastDeliveredAt: timestamp('last_delivered_at', { withTimezone: true, mode: 'string' }),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.stream, t.tenantId, t.day] })],
 );

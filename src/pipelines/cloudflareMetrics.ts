@@ -15,17 +15,33 @@ export interface CloudflareMetricsOptions {
   rollIntervalSeconds?: number;
   /** Cloudflare is asked at most once per this many ms, whatever the scrape rate. Default 60,000. */
   cacheMs?: number;
+  /**
+   * Read Cloudflare on a timer this often (ms) instead of on scrape: a scrape then answers
+   * at once with the last values (only the first one waits for the first read). Stop the
+   * timer with the returned handle. Default: off (read on scrape, cached for `cacheMs`).
+   */
+  refreshIntervalMs?: number;
+}
+
+/** What {@link registerCloudflareMetrics} returns: stop its refresh timer (safe to call twice). */
+export interface CloudflareMetricsHandle {
+  stop(): void;
 }
 
 /**
  * Adds gauges about the Cloudflare side to a Prometheus registry (the relay's, when it is
  * given Cloudflare credentials): per pipeline, records in, written and dropped (by reason)
  * over the window, failed and stalled flags, and whether the last read failed. Values are
- * read from the REST and GraphQL APIs on scrape, cached for `cacheMs`.
+ * read from the REST and GraphQL APIs on scrape, cached for `cacheMs`, or on a timer
+ * (`refreshIntervalMs`, as the relay does).
  */
-export function registerCloudflareMetrics(registry: Registry, options: CloudflareMetricsOptions): void {
+export function registerCloudflareMetrics(
+  registry: Registry,
+  options: CloudflareMetricsOptions,
+): CloudflareMetricsHandle {
   const windowMs = (options.windowSeconds ?? 3600) * 1000;
-  const cacheMs = options.cacheMs ?? 60_000;
+  const timed = options.refreshIntervalMs !== undefined;
+  const cacheMs = timed ? 0 : (options.cacheMs ?? 60_000);
   let cached: { at: number; status?: CloudflareStatus; failed: boolean } | undefined;
   let inFlight: Promise<void> | undefined;
 
@@ -50,6 +66,11 @@ export function registerCloudflareMetrics(registry: Registry, options: Cloudflar
     await inFlight;
   }
 
+  /** On scrape: read (cached) unless a timer reads; then only the first scrape waits. */
+  const current = async () => {
+    if (!timed || !cached) await (inFlight ?? refresh());
+  };
+
   const gauge = (
     name: string,
     help: string,
@@ -62,7 +83,7 @@ export function registerCloudflareMetrics(registry: Registry, options: Cloudflar
       labelNames,
       registers: [registry],
       async collect() {
-        await refresh();
+        await current();
         this.reset();
         if (cached?.status) fill(this, cached.status);
       },
@@ -116,8 +137,14 @@ export function registerCloudflareMetrics(registry: Registry, options: Cloudflar
     help: '1 when the last read of the Cloudflare APIs failed (the other gauges keep the previous values)',
     registers: [registry],
     async collect() {
-      await refresh();
+      await current();
       this.set(cached?.failed ? 1 : 0);
     },
   });
+
+  if (!timed) return { stop() {} };
+  const timer = setInterval(() => void refresh(), Math.max(1000, options.refreshIntervalMs!));
+  timer.unref();
+  void refresh();
+  return { stop: () => clearInterval(timer) };
 }

@@ -3,6 +3,7 @@ import type { PgQueryable } from '../outbox/executor.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { filterInPostgres, lakeGroupsSql, moneyFields, outboxGroupsSql } from './reconcileSql.js';
 import type { SqlExecutor } from './runReport.js';
+import type { LakeTables } from './versionTables.js';
 
 /** Options of {@link reconcile}. */
 export interface ReconcileOptions {
@@ -21,6 +22,8 @@ export interface ReconcileOptions {
   settleSeconds?: number;
   /** Duplicated events (at-least-once resends) do not fail the check. Default false. */
   allowDuplicates?: boolean;
+  /** Version tables of streams with several versions, read together (see `readAcrossVersions`). */
+  tables?: LakeTables;
   /** Current time (tests). */
   now?: Date;
 }
@@ -89,7 +92,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
       string,
       unknown
     >[];
-    const lake = (await o.lake(lakeGroupsSql(def), {})).rows;
+    const lake = (await o.lake(lakeGroupsSql(def, o.tables), {})).rows;
     const key = (r: Record<string, unknown>) => JSON.stringify([String(r.tenant_id), String(r.day)]);
     const lakeByKey = new Map(lake.map((r) => [key(r), r]));
     const keys = new Set([...outbox.map(key), ...lakeByKey.keys()]);

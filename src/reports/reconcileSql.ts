@@ -1,9 +1,11 @@
 import { type StreamName, streams } from '../domain/catalog.js';
 import type { LakeFieldMeta } from '../domain/fields.js';
 import { ident } from '../outbox/executor.js';
+import type { RollupSpec } from '../outbox/rollup.js';
 import { transformFilter } from '../pipelines/transformFilter.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { sqlLiteral } from './reports.js';
+import { baseTable, type LakeTables, readAcrossVersions } from './versionTables.js';
 
 /** The money fields of a stream (summed on both sides). */
 export function moneyFields(stream: string): string[] {
@@ -45,39 +47,76 @@ export function filterInPostgres(def: PipelineDefinition): string | undefined | 
 
 /**
  * What the outbox delivered for one stream, per tenant and UTC day of the stream's time
- * field: events, events the pipeline's filter drops, money sums over the events it keeps,
+ * field: events, events the pipeline's filter keeps, money sums over the events it keeps,
  * and when the tenant's lane last delivered (a lane carries many tenants, so this is the
  * latest moment the tenant can have delivered: "not yet visible" errs on the side of
- * waiting). Delivered = in `events`, in neither `pending` nor `parked`. Parameter: $1 the stream.
+ * waiting). Delivered = the events `prune` rolled up into `delivered_rollup`, plus the
+ * stored events in neither `pending` nor `parked`; one statement reads both, and prune
+ * moves events from one to the other in one statement, so nothing is counted twice or
+ * missed. Parameter: $1 the stream.
  */
 export function outboxGroupsSql(schema: string, def: PipelineDefinition): string {
   const s = ident(schema);
   const time = sqlLiteral(streams[def.stream as StreamName].timeField);
   const keep = filterInPostgres(def) ?? 'true';
-  const sums = moneyFields(def.stream).map(
+  const money = moneyFields(def.stream);
+  const liveSums = money.map(
     (f) =>
-      `, COALESCE(SUM((e.payload->>${sqlLiteral(f)})::numeric) FILTER (WHERE ${keep}), 0)::text AS ${ident(`sum_${f}`)}`,
+      `, COALESCE(SUM((e.payload->>${sqlLiteral(f)})::numeric) FILTER (WHERE ${keep}), 0) AS ${ident(`sum_${f}`)}`,
   );
-  return `SELECT e.tenant_id, (((e.payload->>${time})::timestamptz) AT TIME ZONE 'UTC')::date::text AS day,
-       COUNT(*)::int AS delivered, COUNT(*) FILTER (WHERE ${keep})::int AS expected,
-       MAX(l.last_delivered_at) AS last_delivered_at${sums.join('')}
-  FROM ${s}.events e
-  LEFT JOIN ${s}.lanes l
-    ON l.stream = e.stream AND l.lane = ${s}.lane_of(e.partition_key, (SELECT lane_count FROM ${s}.settings))
- WHERE e.stream = $1
-   AND NOT EXISTS (SELECT 1 FROM ${s}.pending x
-                    WHERE x.stream = e.stream AND x.partition_key = e.partition_key AND x.position = e.position)
-   AND NOT EXISTS (SELECT 1 FROM ${s}.parked k WHERE k.position = e.position)
+  const rolledSums = money.map((f) => `, COALESCE((r.sums->>${sqlLiteral(f)})::numeric, 0)`);
+  const totals = money.map((f) => `, SUM(${ident(`sum_${f}`)})::text AS ${ident(`sum_${f}`)}`);
+  return `WITH live AS (
+  SELECT e.tenant_id, (((e.payload->>${time})::timestamptz) AT TIME ZONE 'UTC')::date AS day,
+         COUNT(*) AS delivered, COUNT(*) FILTER (WHERE ${keep}) AS expected,
+         MAX(l.last_delivered_at) AS last_delivered_at${liveSums.join('')}
+    FROM ${s}.events e
+    LEFT JOIN ${s}.lanes l
+      ON l.stream = e.stream AND l.lane = ${s}.lane_of(e.partition_key, (SELECT lane_count FROM ${s}.settings))
+   WHERE e.stream = $1
+     AND NOT EXISTS (SELECT 1 FROM ${s}.pending x
+                      WHERE x.stream = e.stream AND x.partition_key = e.partition_key AND x.position = e.position)
+     AND NOT EXISTS (SELECT 1 FROM ${s}.parked k WHERE k.position = e.position)
+   GROUP BY 1, 2
+), groups AS (
+  SELECT * FROM live
+  UNION ALL
+  SELECT r.tenant_id, r.day, r.delivered, r.expected, r.last_delivered_at${rolledSums.join('')}
+    FROM ${s}.delivered_rollup r
+   WHERE r.stream = $1
+)
+SELECT tenant_id, day::text AS day, SUM(delivered)::int AS delivered, SUM(expected)::int AS expected,
+       MAX(last_delivered_at) AS last_delivered_at${totals.join('')}
+  FROM groups
  GROUP BY 1, 2`;
+}
+
+/** The {@link RollupSpec} of each pipeline's stream: what prune keeps for {@link outboxGroupsSql}. */
+export function rollupSpecs(defs: readonly PipelineDefinition[]): RollupSpec[] {
+  return defs.map((def) => {
+    const keep = filterInPostgres(def);
+    return {
+      stream: def.stream,
+      timeField: streams[def.stream as StreamName].timeField,
+      moneyFields: moneyFields(def.stream),
+      ...(keep ? { keep } : {}),
+    };
+  });
+}
+
+/** {@link rollupSpecs} of the built-in pipelines (prune's default). */
+export async function defaultRollupSpecs(): Promise<RollupSpec[]> {
+  return rollupSpecs(Object.values((await import('../pipelines/definitions.js')).pipelines));
 }
 
 /**
  * What the lake holds for one table, per tenant and UTC day: rows, distinct events, and
  * money sums over distinct events (duplicates folded by `event_id` first). Written in the
- * dialect shared with Basin SQL; sums as text so no precision is lost on the way.
+ * dialect shared with Basin SQL; sums as text so no precision is lost on the way. With
+ * `tables`, a stream with several versions is read across its version tables.
  */
-export function lakeGroupsSql(def: PipelineDefinition): string {
-  const table = `${def.destination.namespace}.${def.destination.table}`;
+export function lakeGroupsSql(def: PipelineDefinition, tables?: LakeTables): string {
+  const table = readAcrossVersions(baseTable(def), tables);
   const time = streams[def.stream as StreamName].timeField;
   const money = moneyFields(def.stream);
   return `WITH by_event AS (

@@ -1,4 +1,5 @@
 import { LakehouseError } from '../errors.js';
+import { type LakeTables, readAcrossVersions } from './versionTables.js';
 
 /**
  * The plan's five analytics questions as named, parameterised reports. Each report's SQL is
@@ -65,6 +66,8 @@ export interface ResolvedParams {
   tenant?: string;
   minChanges: number;
   threshold: number;
+  /** What to read for a base table: itself, or the union of its stream's version tables. */
+  read: (table: string) => string;
 }
 
 /** The namespace of the lake tables (Basin SQL needs `namespace.table`). */
@@ -85,7 +88,7 @@ const VOIDED = "MAX(CASE WHEN status IN ('cancelled', 'refunded') THEN 1 ELSE 0 
 function orderState(p: ResolvedParams, where: string): string {
   return `SELECT tenant_id, order_id, MAX(customer_id) AS customer_id, MAX(total_amount) AS amount,
          ${VOIDED} AS voided
-  FROM ${ORDERS}
+  FROM ${p.read(ORDERS)}
   WHERE ${where}${tenantAnd(p)}
   GROUP BY tenant_id, order_id`;
 }
@@ -133,7 +136,7 @@ ORDER BY total_revenue DESC, tenant_id`,
     sql: (p) => `WITH order_state AS (
   SELECT year, month, order_id, MAX(customer_id) AS customer_id, MAX(total_amount) AS amount,
          ${VOIDED} AS voided
-  FROM ${ORDERS}
+  FROM ${p.read(ORDERS)}
   WHERE tenant_id = ${sqlLiteral(p.tenant!)}
   GROUP BY year, month, order_id
 ),
@@ -166,7 +169,7 @@ ORDER BY year, month`,
     columns: ['product_id', 'lowest_price', 'highest_price', 'price_changes'],
     sql: (p) => `WITH price_change AS (
   SELECT event_id, MAX(product_id) AS product_id, MAX(old_price) AS old_price, MAX(new_price) AS new_price
-  FROM ${PRODUCT_CHANGES}
+  FROM ${p.read(PRODUCT_CHANGES)}
   WHERE tenant_id = ${sqlLiteral(p.tenant!)} AND year = ${p.year}
     AND change_type IN ('price', 'price_and_stock')
   GROUP BY event_id
@@ -244,11 +247,13 @@ function parseMonth(month: string | undefined): { year: number; month: number } 
 
 /**
  * A report's SQL for the given parameters, validated (a missing or malformed parameter is a
- * `CONFIG` error naming the flag).
+ * `CONFIG` error naming the flag). With `tables`, a stream with several versions is read
+ * across all its version tables ({@link readAcrossVersions}).
  */
 export function reportSql(
   name: string,
   params: ReportParams,
+  tables?: LakeTables,
 ): { definition: ReportDefinition; params: ResolvedParams; sql: string } {
   if (!Object.hasOwn(REPORTS, name)) bad(`unknown report "${name}"; reports: ${REPORT_NAMES.join(', ')}`);
   const definition = REPORTS[name as ReportName];
@@ -262,6 +267,7 @@ export function reportSql(
     tenant: params.tenant,
     minChanges: params.minChanges ?? 5,
     threshold: params.threshold ?? -30,
+    read: (table) => readAcrossVersions(table, tables),
   };
   if (!Number.isSafeInteger(resolved.minChanges) || resolved.minChanges < 1)
     bad(`--min-changes must be a positive integer, got "${params.minChanges}"`);

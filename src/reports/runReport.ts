@@ -1,5 +1,6 @@
 import { runQuery } from '../lakehouse/query.js';
 import { type ReportName, type ReportParams, reportSql } from './reports.js';
+import type { LakeTables } from './versionTables.js';
 
 /** Runs one SQL statement somewhere (the local lake, Basin SQL) and returns its rows. */
 export type SqlExecutor = (
@@ -26,14 +27,16 @@ export function localExecutor(warehouse: string): SqlExecutor {
 
 /**
  * Runs a named report through `execute`. The same SQL text is what Basin SQL would run;
- * locally, a `tenant` also scopes the query so no other tenant's rows are visible.
+ * locally, a `tenant` also scopes the query so no other tenant's rows are visible. `tables`
+ * lists the version tables of streams with several versions (read together).
  */
 export async function runReport(
   name: string,
   params: ReportParams,
   execute: SqlExecutor,
+  tables?: LakeTables,
 ): Promise<ReportResult> {
-  const { definition, params: resolved, sql } = reportSql(name, params);
+  const { definition, params: resolved, sql } = reportSql(name, params, tables);
   const r = await execute(sql, { tenant: params.tenant });
   return { name: definition.name, title: definition.title(resolved), sql, columns: r.columns, rows: r.rows };
 }

@@ -21,7 +21,7 @@ describe('lakehouse CLI: migrate, emit, status', () => {
     for (let i = 0; i < 2; i++) {
       const r = await runCli(['migrate', '--json'], { env: db.env });
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ schema: db.schema, applied: 0, total: 2 });
+      expect(JSON.parse(r.stdout)).toMatchObject({ schema: db.schema, applied: 0, total: 3 });
     }
   });
 

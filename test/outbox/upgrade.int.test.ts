@@ -96,7 +96,7 @@ describe('upgrade from the schema before lanes', () => {
       );
     });
 
-    expect(await migrate(db.databaseUrl, { schema })).toMatchObject({ applied: 1, total: 2, lanes: 64 });
+    expect(await migrate(db.databaseUrl, { schema })).toMatchObject({ applied: 2, total: 3, lanes: 64 });
     const outbox = createOutbox({ schema });
     const ordersStatus = async () =>
       (await outbox.status(db.pool)).streams.find((x) => x.stream === 'orders');

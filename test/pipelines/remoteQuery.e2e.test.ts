@@ -153,6 +153,65 @@ describe('lakehouse report --remote against a stand-in of the Basin SQL HTTP API
     expect(seen).toEqual([{ warehouse: 'acc0123_lake-bucket', query: printed.stdout.trimEnd() }]);
   });
 
+  /** Basin SQL answering `SELECT * FROM <table> LIMIT 1` with each table's columns, anything else with RESULT. */
+  const versionedLake = (columns: Record<string, string[]>) => {
+    cf.sql = (body) => {
+      seen.push(body);
+      const probe = /^SELECT \* FROM (\S+) LIMIT 1$/.exec(body.query ?? '');
+      if (probe && !columns[probe[1]!]) {
+        return [400, { success: false, errors: [{ code: 40004, message: `table not found: ${probe[1]}` }] }];
+      }
+      const schema = probe ? columns[probe[1]!]!.map((name) => ({ name, type: 'Utf8' })) : RESULT.schema;
+      return [
+        200,
+        { success: true, errors: [], result: { ...RESULT, schema, rows: probe ? [] : RESULT.rows } },
+      ];
+    };
+  };
+
+  it('reads orders and orders_v2 together when the account has both versions, a column v1 lacks as NULL', async () => {
+    cf.seed('stream', { name: 'orders', schema: { fields: [] } });
+    cf.seed('stream', { name: 'orders_v2', schema: { fields: [] } });
+    versionedLake({
+      'lakehouse.orders': ['event_id', 'tenant_id', 'order_id', 'total_amount', 'status', 'year', 'month'],
+      'lakehouse.orders_v2': [
+        'event_id',
+        'tenant_id',
+        'order_id',
+        'customer_id',
+        'total_amount',
+        'status',
+        'year',
+        'month',
+      ],
+    });
+    const r = await cli(['report', 'revenue-by-tenant', '--month', '2026-02', '--remote', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(RESULT.rows);
+    const report = seen.at(-1)!.query!;
+    expect(report).toContain(
+      'SELECT event_id, tenant_id, order_id, NULL AS customer_id, total_amount, status, year, month FROM lakehouse.orders\n',
+    );
+    expect(report).toContain(
+      'UNION ALL SELECT event_id, tenant_id, order_id, customer_id, total_amount, status, year, month FROM lakehouse.orders_v2) AS orders',
+    );
+  });
+
+  it('still reads a retired version 1 table, and leaves it out with a note when it cannot be read', async () => {
+    cf.seed('stream', { name: 'orders_v2', schema: { fields: [] } });
+    const cols = ['event_id', 'tenant_id', 'order_id', 'total_amount', 'status', 'year', 'month'];
+    versionedLake({ 'lakehouse.orders': cols, 'lakehouse.orders_v2': cols });
+    const both = await cli(['report', 'platform-health', '--month', '2026-02', '--remote', '--json']);
+    expect(both.code, both.stderr).toBe(0);
+    expect(seen.at(-1)!.query).toContain('FROM lakehouse.orders\n  UNION ALL SELECT');
+    versionedLake({ 'lakehouse.orders_v2': cols });
+    const one = await cli(['report', 'platform-health', '--month', '2026-02', '--remote', '--json']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toContain('note: lakehouse.orders (a retired version) cannot be read; left out');
+    expect(seen.at(-1)!.query).toContain('FROM lakehouse.orders_v2\n');
+    expect(seen.at(-1)!.query).not.toContain('UNION ALL');
+  });
+
   it('a Basin SQL refusal is a one-line message and exit 1', async () => {
     cf.sql = () => [400, { success: false, errors: [{ code: 40004, message: 'syntax error near WITH' }] }];
     const r = await cli(['report', 'platform-health', '--month', '2026-02', '--remote']);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type pg from 'pg';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBusinessTables } from '../../src/demo/businessSchema.js';
 import { createRng } from '../../src/demo/random.js';
@@ -15,19 +14,18 @@ import {
   placeOrder,
   refundOrder,
 } from '../../src/domain/order.js';
-import { commitSnapshot } from '../../src/lakehouse/commitSnapshot.js';
 import { liveDataFiles } from '../../src/lakehouse/manifests.js';
 import { fromFileUri, tablePaths } from '../../src/lakehouse/paths.js';
 import { runQuery } from '../../src/lakehouse/query.js';
 import { loadTable } from '../../src/lakehouse/tableMetadata.js';
 import { createHttpSink } from '../../src/pipelines/httpSink.js';
-import { createRelay } from '../../src/relay/relay.js';
 import type { Sink } from '../../src/relay/sink.js';
 import { localExecutor, runReport } from '../../src/reports/runReport.js';
-import { startServer, stopAll, until } from '../lakehouse/support.js';
+import { startServer, stopAll } from '../lakehouse/support.js';
 import { runCli } from '../support/cli.js';
 import { createTestDb, inTransaction, type TestDb } from '../support/db.js';
 import { expectReportEquals, groundTruth } from '../support/groundTruth.js';
+import { dropOneOrdersFile, relayUntilDelivered } from './support.js';
 
 /**
  * The "Done when" of issue 10: a business history built through the Order aggregate, its
@@ -208,29 +206,12 @@ async function freeSample() {
 }
 
 async function relayEverything() {
-  const relay = createRelay({
-    databaseUrl: db.databaseUrl,
-    redisUrl: db.redisUrl,
-    schema: db.schema,
-    sink: teeSinkForcingResends([strict.url, cloudflare.url]),
-    defaults: { maxBatchRecords: 25 },
-    sweepIntervalMs: 200,
-    retry: { baseDelayMs: 20, maxDelayMs: 200 },
-    logger: pino({ level: 'silent' }),
-  });
-  await relay.start();
-  try {
-    await until(
-      'the relay to deliver everything',
-      async () => {
-        const st = await db.outbox.status(db.pool);
-        return st.streams.every((x) => x.pending === 0 && x.inFlight === 0) ? true : undefined;
-      },
-      120_000,
-    );
-  } finally {
-    await relay.stop();
-  }
+  await relayUntilDelivered(
+    db,
+    teeSinkForcingResends([strict.url, cloudflare.url]),
+    { defaults: { maxBatchRecords: 25 }, retry: { baseDelayMs: 20, maxDelayMs: 200 } },
+    120_000,
+  );
   await strict.ingestor.flush();
   await cloudflare.ingestor.flush();
 }
@@ -330,27 +311,6 @@ const reconcileCli = async (url: string, ...args: string[]) => {
   return { code: r.code, stderr: r.stderr, out: JSON.parse(r.stdout || 'null') as ReconcileJson };
 };
 
-/** Takes one data file out of a table (an Iceberg delete commit), as a lost lake file would. */
-async function dropOneFile(warehouse: string, tenant: string) {
-  const paths = tablePaths(warehouse, 'lakehouse', 'orders');
-  const base = (await loadTable(paths))!;
-  const { files } = await liveDataFiles(base.metadata);
-  const victim = files.find((f) => f.partition.tenant_id === tenant)!;
-  const done = await commitSnapshot(paths, base, {
-    operation: 'delete',
-    keepManifests: [],
-    entries: files.map((file) => ({
-      status: file.path === victim.path ? (2 as const) : (0 as const),
-      snapshotId: file.snapshotId,
-      sequenceNumber: file.sequenceNumber,
-      fileSequenceNumber: file.fileSequenceNumber,
-      file,
-    })),
-  });
-  expect(done).toBeDefined();
-  return victim;
-}
-
 describe('lakehouse reconcile', () => {
   it('exits 0 on the strict lake: every delivered event once, the filtered free sample accounted for', async () => {
     const r = await reconcileCli(strict.url);
@@ -380,7 +340,7 @@ describe('lakehouse reconcile', () => {
   });
 
   it('exits 1 and names the group after a lake file is lost; "not yet visible" inside the settle window', async () => {
-    const victim = await dropOneFile(cloudflare.warehouse, 'shop:eu');
+    const victim = await dropOneOrdersFile(cloudflare.warehouse, (p) => p.tenant_id === 'shop:eu');
     const month = `${victim.partition.year}-${String(victim.partition.month).padStart(2, '0')}`;
     const settled = await reconcileCli(cloudflare.url, '--allow-duplicates', '--settle', '0s');
     expect(settled.code).toBe(1);

@@ -4,6 +4,7 @@ import { LakehouseError } from '../../errors.js';
 import { pipelines } from '../../pipelines/definitions.js';
 import { httpSqlExecutor, reconcile } from '../../reports/reconcile.js';
 import { type CliContext, EXIT, parseDuration } from '../context.js';
+import { findLakeTables } from '../lakeTables.js';
 import { formatTable } from '../table.js';
 
 interface ReconcileCliOptions {
@@ -58,15 +59,18 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
         );
       }
       const c = ctx();
+      const lake = opts.remote
+        ? (await import('./remoteQuery.js')).basinExecutor('reconcile --remote')
+        : httpSqlExecutor(opts.url);
+      const defs = Object.values(pipelines).filter(
+        (p) => opts.stream === undefined || p.stream === opts.stream,
+      );
       const r = await reconcile({
         db: c.pool,
         schema: c.config.schema,
-        lake: opts.remote
-          ? (await import('./remoteQuery.js')).basinExecutor('reconcile --remote')
-          : httpSqlExecutor(opts.url),
-        pipelines: Object.values(pipelines).filter(
-          (p) => opts.stream === undefined || p.stream === opts.stream,
-        ),
+        lake,
+        tables: await findLakeTables(opts.remote ? { remote: true } : { url: opts.url }, lake, defs),
+        pipelines: defs,
         settleSeconds: opts.settle,
         allowDuplicates: opts.allowDuplicates === true,
       });

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../../config/loadConfig.js';
 import type { FailedLane } from '../../relay/findPendingLanes.js';
 import type { StreamRelayOptions } from '../../relay/options.js';
 import { createRelay } from '../../relay/relay.js';
+import { cloudflareRelayMetrics } from '../cloudflareRelayMetrics.js';
 import { type CliContext, parseDuration, positiveInt } from '../context.js';
 import { withRedis } from '../doctor/probes.js';
 import { projectConfig } from '../projectConfig.js';
@@ -16,6 +17,7 @@ interface RelayCliOptions {
   cloudflare?: boolean;
   retryAttempts?: number;
   retryDelay?: number;
+  cloudflareMetricsInterval: number;
 }
 
 export function relayCommand(program: Command, ctx: () => CliContext): void {
@@ -55,6 +57,13 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       '--retry-delay <duration>',
       'backoff after the first failed attempt of a batch, doubled per attempt up to 30s (default 0.5s)',
       (v) => parseDuration(v, '--retry-delay'),
+    )
+    .option(
+      '--cloudflare-metrics-interval <duration>',
+      'with --metrics-port and Cloudflare credentials (--cloudflare, or CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID): ' +
+        'how often the lakehouse_cloudflare_* gauges are read from Cloudflare',
+      (v) => parseDuration(v, '--cloudflare-metrics-interval'),
+      60,
     )
     .option(
       '--sweep-interval-ms <ms>',
@@ -97,6 +106,13 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
           ...(opts.retryDelay ? { baseDelayMs: Math.max(1, Math.round(opts.retryDelay * 1000)) } : {}),
         },
       });
+      const cloudflareMetrics =
+        opts.metricsPort === undefined
+          ? undefined
+          : await cloudflareRelayMetrics(relay.metrics.registry, {
+              cloudflare: opts.cloudflare === true,
+              intervalSeconds: opts.cloudflareMetricsInterval,
+            });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGTERM', onSignal);
@@ -120,6 +136,7 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        cloudflareMetrics?.stop();
         await relay.stop();
       }
     });

@@ -1,9 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { resolveWarehouse } from '../../lakehouse/options.js';
 import { QueryError } from '../../lakehouse/query.js';
-import { REPORT_NAMES, REPORTS } from '../../reports/reports.js';
+import { REPORT_NAMES, REPORTS, reportSql } from '../../reports/reports.js';
 import { localExecutor, runReport } from '../../reports/runReport.js';
 import { EXIT, positiveInt } from '../context.js';
+import { findLakeTables } from '../lakeTables.js';
 import { formatRows, toCsv } from '../table.js';
 
 interface ReportCliOptions {
@@ -52,7 +53,10 @@ export function reportCommand(program: Command): void {
     )
     .option('--json', 'print an array of row objects')
     .option('--csv', 'print CSV with a header line')
-    .option('--sql', 'print the SQL (the same text runs on Basin SQL) instead of running it')
+    .option(
+      '--sql',
+      'print the SQL instead of running it (the same text runs on Basin SQL; a stream with several versions reads all its version tables)',
+    )
     .option(
       '--remote',
       'run on Cloudflare through Basin SQL (CLOUDFLARE_ACCOUNT_ID, LAKEHOUSE_R2_BUCKET, token)',
@@ -73,17 +77,19 @@ export function reportCommand(program: Command): void {
         minChanges: opts.minChanges,
         threshold: opts.threshold,
       };
-      if (opts.sql) {
-        const { reportSql } = await import('../../reports/reports.js');
-        process.stdout.write(`${reportSql(name, params).sql}\n`);
-        return;
-      }
+      reportSql(name, params); // parameters are checked before the lake is read
       try {
         // On Basin SQL a --tenant scope is the tenant in the report's own WHERE clauses.
-        const execute = opts.remote
-          ? (await import('./remoteQuery.js')).basinExecutor('report --remote')
-          : localExecutor(resolveWarehouse(opts.warehouse));
-        const r = await runReport(name, params, execute);
+        const warehouse = opts.remote ? undefined : resolveWarehouse(opts.warehouse);
+        const execute = warehouse
+          ? localExecutor(warehouse)
+          : (await import('./remoteQuery.js')).basinExecutor('report --remote');
+        const tables = await findLakeTables(warehouse ? { warehouse } : { remote: true }, execute);
+        if (opts.sql) {
+          process.stdout.write(`${reportSql(name, params, tables).sql}\n`);
+          return;
+        }
+        const r = await runReport(name, params, execute, tables);
         if (opts.json) process.stdout.write(`${JSON.stringify(r.rows)}\n`);
         else if (opts.csv) process.stdout.write(toCsv(r.columns, r.rows));
         else {
