@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { FailedLane } from '../../relay/findPendingLanes.js';
-import { createRelay } from '../../relay/relay.js';
-import { type CliContext, positiveInt } from '../context.js';
+import { createRelay, defaultLogger } from '../../relay/relay.js';
+import { startRetention } from '../../relay/retention.js';
+import { type CliContext, parseDuration, positiveInt } from '../context.js';
 import { withRedis } from '../doctor/probes.js';
 
 interface RelayCliOptions {
@@ -11,7 +12,12 @@ interface RelayCliOptions {
   sweepIntervalMs?: number;
   rateLimit?: number;
   cloudflare?: boolean;
+  pruneOlderThan?: number;
+  pruneInterval: number;
 }
+
+/** A duration option in seconds (unit required), parsed by commander: a bare number exits 2. */
+const seconds = (name: string) => (v: string) => parseDuration(v, name);
 
 export function relayCommand(program: Command, ctx: () => CliContext): void {
   program
@@ -47,6 +53,19 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       positiveInt('--sweep-interval-ms'),
       1000,
     )
+    .option(
+      '--prune-older-than <duration>',
+      'scheduled retention (off by default): while running, delete delivered events older than this ' +
+        '(7d, 12h, ...; a bare number is refused), as `lakehouse prune` does: never an undelivered, ' +
+        'parked or aggregate event. The first prune runs at start',
+      seconds('--prune-older-than'),
+    )
+    .option(
+      '--prune-interval <duration>',
+      'time between two scheduled prunes (with --prune-older-than)',
+      seconds('--prune-interval'),
+      3600,
+    )
     .addHelpText(
       'after',
       '\nEnvironment: DATABASE_URL, REDIS_URL, LAKEHOUSE_DB_SCHEMA, LAKEHOUSE_SINK_URL (a URL template in which\n' +
@@ -55,14 +74,22 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         'Logs are JSON lines on standard error.',
     )
     .action(async (opts: RelayCliOptions) => {
+      if (opts.pruneOlderThan !== undefined && opts.untilIdle)
+        throw new InvalidArgumentError(
+          '--prune-older-than schedules retention in a running relay; with --until-idle, run `lakehouse prune` afterwards',
+        );
+      if (!(opts.pruneInterval > 0))
+        throw new InvalidArgumentError('--prune-interval must be longer than 0s');
       const c = ctx();
       // Fail fast (exit 2, "cannot reach Redis") instead of starting a relay that retries forever.
       await withRedis(c.config.redisUrl, (r) => r.ping());
       const sink = opts.cloudflare
         ? await (await import('../../pipelines/cloudflareSink.js')).createCloudflareSink()
         : undefined;
+      const logger = defaultLogger();
       const relay = createRelay({
         ...(sink ? { sink } : {}),
+        logger,
         databaseUrl: c.config.databaseUrl,
         redisUrl: c.config.redisUrl,
         schema: c.config.schema,
@@ -71,6 +98,16 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         sweepIntervalMs: opts.sweepIntervalMs,
         ...(opts.rateLimit ? { defaults: { rateLimitBytesPerSecond: opts.rateLimit } } : {}),
       });
+      const retention =
+        opts.pruneOlderThan === undefined
+          ? undefined
+          : startRetention({
+              databaseUrl: c.config.databaseUrl,
+              schema: c.config.schema,
+              olderThanSeconds: opts.pruneOlderThan,
+              intervalMs: opts.pruneInterval * 1000,
+              logger,
+            });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGTERM', onSignal);
@@ -86,15 +123,17 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
           await relay.start();
           if (relay.metricsUrl)
             process.stderr.write(`lakehouse relay: metrics at ${relay.metricsUrl}/metrics\n`);
-          await new Promise<void>((resolve) =>
-            stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-          );
+          // A signal during start() has already fired: an 'abort' listener added now would never run.
+          if (!stop.signal.aborted)
+            await new Promise<void>((resolve) =>
+              stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+            );
           await relay.stop();
         }
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
-        await relay.stop();
+        await Promise.all([retention?.stop(), relay.stop()]);
       }
     });
 }
