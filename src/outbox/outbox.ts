@@ -4,6 +4,7 @@ import { assertSchemaName, DEFAULT_DB_SCHEMA } from '../config.js';
 import { isStreamName, type StreamName, streams } from '../domain/catalog.js';
 import { type EventEnvelope, type EventInput, toEnvelope } from '../domain/envelope.js';
 import { LakehouseError, ValidationError, type ValidationIssue } from '../errors.js';
+import { withTraceContext } from '../tracing/emitContext.js';
 import { appendEvents, type EmitResult } from './appendEvents.js';
 import { type AppendResult, appendToStream, type ExpectedVersion } from './appendToStream.js';
 import { type Queryable, toExecutor } from './executor.js';
@@ -116,7 +117,8 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
         const stream = (input as { stream?: string })?.stream;
         const key = stream && isStreamName(stream) ? opts.partitionKeys[stream] : undefined;
         const withKey = key && !('partitionKey' in input) ? { ...input, partitionKey: key } : input;
-        out.push(toEnvelope(withKey as EventInput, inputs.length > 1 ? index : undefined));
+        const env = toEnvelope(withKey as EventInput, inputs.length > 1 ? index : undefined);
+        out.push({ ...env, metadata: withTraceContext(env.metadata) });
       } catch (e) {
         if (e instanceof ValidationError) issues.push(...e.issues);
         else throw e;

@@ -9,6 +9,9 @@ export interface BatchRecord {
   record: Record<string, unknown>;
   json: string;
   bytes: number;
+  /** The trace context the event was emitted in (metadata), for the delivery span. */
+  traceparent?: string | null;
+  tracestate?: string | null;
 }
 
 export interface BatchLimits {
@@ -46,8 +49,11 @@ export async function claimBatch(
     event_id: string;
     event_type: string;
     payload: Record<string, unknown>;
+    traceparent: string | null;
+    tracestate: string | null;
   }>(
-    `SELECT p.position, p.partition_key, e.event_id::text AS event_id, e.event_type, e.payload
+    `SELECT p.position, p.partition_key, e.event_id::text AS event_id, e.event_type, e.payload,
+            e.metadata->>'traceparent' AS traceparent, e.metadata->>'tracestate' AS tracestate
        FROM ${s}.pending p
        JOIN ${s}.events e ON e.position = p.position
       WHERE p.stream = $1 AND p.lane = $2
@@ -74,6 +80,8 @@ export async function claimBatch(
       record,
       json,
       bytes: size,
+      traceparent: r.traceparent,
+      tracestate: r.tracestate,
     });
   }
   return batch;
