@@ -39,10 +39,19 @@ export async function traceDelivery(
   records: readonly TracedRecord[],
   send: (headers: Record<string, string>) => Promise<SinkOutcome>,
 ): Promise<SinkOutcome> {
-  const contexts = records.map(emitContext).filter((c): c is Context => c !== undefined);
-  const traces = new Set(contexts.map((c) => trace.getSpanContext(c)?.traceId));
-  const parent = traces.size === 1 && contexts.length === records.length ? contexts[0]! : ROOT_CONTEXT;
-  const links: Link[] = contexts.slice(0, MAX_LINKS).map((c) => ({ context: trace.getSpanContext(c)! }));
+  // No propagator registered (no SDK): nothing to read or send, skip the per-record work.
+  if (propagation.fields().length === 0) return send({});
+  const unique = new Map<string, TracedRecord>();
+  for (const r of records) if (r.traceparent && !unique.has(r.traceparent)) unique.set(r.traceparent, r);
+  // traceparent is version-traceid-spanid-flags: the trace id is read without parsing all of them.
+  const traceIds = new Set([...unique.keys()].map((t) => t.split('-')[1]));
+  const allTraced = records.every((r) => r.traceparent);
+  const contexts = [...unique.values()]
+    .slice(0, MAX_LINKS)
+    .map(emitContext)
+    .filter((c): c is Context => c !== undefined);
+  const parent = traceIds.size === 1 && allTraced && contexts[0] ? contexts[0] : ROOT_CONTEXT;
+  const links: Link[] = contexts.map((c) => ({ context: trace.getSpanContext(c)! }));
   const span = tracer().startSpan(
     `lakehouse deliver ${stream}`,
     {

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { FailedLane } from '../../relay/findPendingLanes.js';
 import { createRelay, defaultLogger } from '../../relay/relay.js';
 import { startRetention } from '../../relay/retention.js';
@@ -60,11 +60,10 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         'parked or aggregate event. The first prune runs at start',
       seconds('--prune-older-than'),
     )
-    .option(
-      '--prune-interval <duration>',
-      'time between two scheduled prunes (with --prune-older-than)',
-      seconds('--prune-interval'),
-      3600,
+    .addOption(
+      new Option('--prune-interval <duration>', 'time between two scheduled prunes (with --prune-older-than)')
+        .argParser(seconds('--prune-interval'))
+        .default(3600, '1h'),
     )
     .addHelpText(
       'after',

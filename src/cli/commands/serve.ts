@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { envConfig } from '../../config.js';
 import { createDashboard } from '../../dashboard/routes.js';
 import type { ExpireResult } from '../../lakehouse/expireSnapshots.js';
@@ -77,11 +77,13 @@ export function serveCommand(program: Command): void {
       'expire old snapshots in the background this often, as `lakehouse expire-snapshots` (e.g. 1h; off by default)',
       seconds('--expire-interval'),
     )
-    .option(
-      '--expire-older-than <duration>',
-      'with --expire-interval: age past which a snapshot may expire',
-      seconds('--expire-older-than'),
-      7 * 86400,
+    .addOption(
+      new Option(
+        '--expire-older-than <duration>',
+        'with --expire-interval: age past which a snapshot may expire',
+      )
+        .argParser(seconds('--expire-older-than'))
+        .default(7 * 86400, '7d'),
     )
     .option(
       '--expire-retain-last <n>',
