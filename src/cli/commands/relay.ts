@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { FailedLane } from '../../relay/findPendingLanes.js';
 import { createRelay, defaultLogger } from '../../relay/relay.js';
 import { startRetention } from '../../relay/retention.js';
-import { type CliContext, parseDuration, positiveInt } from '../context.js';
+import { type CliContext, durationSeconds, positiveInt } from '../context.js';
 import { withRedis } from '../doctor/probes.js';
 
 interface RelayCliOptions {
@@ -15,9 +15,6 @@ interface RelayCliOptions {
   pruneOlderThan?: number;
   pruneInterval: number;
 }
-
-/** A duration option in seconds (unit required), parsed by commander: a bare number exits 2. */
-const seconds = (name: string) => (v: string) => parseDuration(v, name);
 
 export function relayCommand(program: Command, ctx: () => CliContext): void {
   program
@@ -58,11 +55,11 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       'scheduled retention (off by default): while running, delete delivered events older than this ' +
         '(7d, 12h, ...; a bare number is refused), as `lakehouse prune` does: never an undelivered, ' +
         'parked or aggregate event. The first prune runs at start',
-      seconds('--prune-older-than'),
+      durationSeconds('--prune-older-than'),
     )
     .addOption(
       new Option('--prune-interval <duration>', 'time between two scheduled prunes (with --prune-older-than)')
-        .argParser(seconds('--prune-interval'))
+        .argParser(durationSeconds('--prune-interval'))
         .default(3600, '1h'),
     )
     .addHelpText(

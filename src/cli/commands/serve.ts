@@ -5,7 +5,7 @@ import type { ExpireResult } from '../../lakehouse/expireSnapshots.js';
 import { resolveServeOptions, resolveWarehouse } from '../../lakehouse/options.js';
 import { createLakehouseServer } from '../../lakehouse/server.js';
 import { pipelines } from '../../pipelines/definitions.js';
-import { parseDuration, positiveInt } from '../context.js';
+import { durationSeconds, parseDuration, positiveInt } from '../context.js';
 
 interface ServeCliOptions {
   host: string;
@@ -26,9 +26,6 @@ interface ServeCliOptions {
   expireOlderThan: number;
   expireRetainLast: number;
 }
-
-/** A duration option in seconds (unit required), parsed by commander: a bare number exits 2. */
-const seconds = (name: string) => (v: string) => parseDuration(v, name);
 
 export function serveCommand(program: Command): void {
   program
@@ -75,14 +72,14 @@ export function serveCommand(program: Command): void {
     .option(
       '--expire-interval <duration>',
       'expire old snapshots in the background this often, as `lakehouse expire-snapshots` (e.g. 1h; off by default)',
-      seconds('--expire-interval'),
+      durationSeconds('--expire-interval'),
     )
     .addOption(
       new Option(
         '--expire-older-than <duration>',
         'with --expire-interval: age past which a snapshot may expire',
       )
-        .argParser(seconds('--expire-older-than'))
+        .argParser(durationSeconds('--expire-older-than'))
         .default(7 * 86400, '7d'),
     )
     .option(
