@@ -88,6 +88,11 @@ export function parseDuration(text: string, option = 'duration'): number {
   return Number(m[1]) * unit;
 }
 
+/** A commander parser for a duration option, in seconds: a bare number exits 2 naming the option. */
+export function durationSeconds(name: string) {
+  return (value: string): number => parseDuration(value, name);
+}
+
 /** Parses a positive integer option, naming the option when it is not one. */
 export function positiveInt(name: string) {
   return (value: string): number => {

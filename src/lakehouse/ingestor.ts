@@ -1,6 +1,9 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { StreamName } from '../domain/catalog.js';
+import { type PeriodicRun, runPeriodically } from '../periodic.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { compact } from './compact.js';
+import { type ExpireResult, expireSnapshots } from './expireSnapshots.js';
 import { type IngestMode, ingestBehaviour } from './ingestMode.js';
 import { TableWriter } from './tableWriter.js';
 import { checkRecords, type RecordError, type RecordErrorReason } from './validateRecords.js';
@@ -32,6 +35,17 @@ export interface IngestorOptions {
   compactIntervalMs?: number;
   /** Small files a partition needs before background compaction rewrites it. Default 8. */
   compactMinFiles?: number;
+  /**
+   * Expire snapshots in the background this often (ms), as `lakehouse expire-snapshots`
+   * does, each table between two of its commits. Default 0: never.
+   */
+  expireIntervalMs?: number;
+  /** Snapshots older than this (ms) expire in the background. Default 7 days. */
+  expireOlderThanMs?: number;
+  /** The background expiry always keeps this many most recent snapshots per table. Default 5. */
+  expireRetainLast?: number;
+  /** Called after each background expiry with what it did. */
+  onExpired?: (tables: ExpireResult[]) => void;
 }
 
 export type IngestResult =
@@ -86,6 +100,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   let lock: WarehouseLock | undefined;
   let compactTimer: NodeJS.Timeout | undefined;
   let compacting: Promise<unknown> | undefined;
+  let expiry: PeriodicRun | undefined;
   let unregister: (() => void) | undefined;
 
   async function doStart() {
@@ -116,6 +131,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       }, every);
       compactTimer.unref();
     }
+    if ((options.expireIntervalMs ?? 0) > 0) expiry = startExpiry(options, onError);
   }
 
   async function openWriters() {
@@ -194,7 +210,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       if (timer) clearInterval(timer);
       if (compactTimer) clearInterval(compactTimer);
       await started?.catch(() => {});
-      await compacting;
+      await Promise.all([compacting, expiry?.stop()]);
       try {
         // What cannot be committed now stays staged (durable) for the next start.
         await Promise.all(
@@ -207,4 +223,20 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       }
     },
   };
+}
+
+/** Background snapshot expiry: through this process's writer, so never in the middle of a commit. */
+function startExpiry(options: IngestorOptions, onError: (e: unknown, what: string) => void): PeriodicRun {
+  return runPeriodically(
+    async () => {
+      const tables = await expireSnapshots({
+        warehouse: options.warehouse,
+        olderThanMs: options.expireOlderThanMs ?? 7 * 86_400_000,
+        retainLast: options.expireRetainLast ?? 5,
+      });
+      options.onExpired?.(tables);
+    },
+    options.expireIntervalMs as number,
+    { onError: (e) => onError(e, 'background snapshot expiry') },
+  );
 }

@@ -8,7 +8,7 @@ import type { PipelineDefinition } from '../pipelines/types.js';
 import { handleCatalog } from './catalogRoutes.js';
 import { allowedHosts, bearerOk, isLoopback, refuseRequest } from './guards.js';
 import { bodyProblem, readBody, sendJson } from './http.js';
-import { createIngestor, type Ingestor } from './ingestor.js';
+import { createIngestor, type Ingestor, type IngestorOptions } from './ingestor.js';
 import { handleMaintenance } from './maintenanceRoute.js';
 import { createQueryPool, type QueryPool, type QueryPoolOptions } from './queryPool.js';
 import { handleSql } from './sqlRoute.js';
@@ -52,6 +52,8 @@ export interface ServeOptions {
   compactIntervalMs?: number;
   /** Small files a partition needs before background compaction rewrites it. Default 8. */
   compactMinFiles?: number;
+  /** Background snapshot expiry: interval, age, snapshots kept, report (see `IngestorOptions`). Off by default. */
+  expire?: Pick<IngestorOptions, 'expireIntervalMs' | 'expireOlderThanMs' | 'expireRetainLast' | 'onExpired'>;
   /** `/sql` limits: timeout (30 s), row cap (10,000), memory (1 GiB) and parallel queries (2). */
   queries?: QueryPoolOptions;
   onError?: (e: unknown, what: string) => void;
@@ -110,6 +112,7 @@ export function createLakehouseServer(options: ServeOptions): LakehouseServer {
     command: options.command,
     compactIntervalMs: options.compactIntervalMs,
     compactMinFiles: options.compactMinFiles,
+    ...options.expire,
   });
   let pool: QueryPool | undefined;
   let server: Server | undefined;

@@ -91,6 +91,20 @@ export async function lockHolder(warehouse: string): Promise<LockHolder | undefi
   return h && alive(h) ? h : undefined;
 }
 
+/** Who holds a warehouse's lock file, if anyone, and whether that process still runs. */
+export type LockState =
+  | { state: 'free' }
+  | { state: 'held'; holder: LockHolder }
+  /** A lock file left by a process that no longer runs (the next writer takes it over). */
+  | { state: 'stale'; holder: LockHolder };
+
+/** Reads the lock file of a warehouse without taking it (for `lakehouse doctor`). */
+export async function readLockState(warehouse: string): Promise<LockState> {
+  const h = await readHolder(lockPath(warehouse));
+  if (!h) return { state: 'free' };
+  return { state: alive(h) ? 'held' : 'stale', holder: h };
+}
+
 async function createExclusive(path: string, holder: LockHolder): Promise<boolean> {
   try {
     const fh = await open(path, 'wx', 0o600);

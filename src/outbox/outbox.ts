@@ -11,6 +11,7 @@ import {
   toEnvelope,
 } from '../domain/envelope.js';
 import { LakehouseError, ValidationError, type ValidationIssue } from '../errors.js';
+import { withTraceContext } from '../tracing/emitContext.js';
 import { appendEvents, type EmitResult } from './appendEvents.js';
 import { type AppendResult, appendToStream, type ExpectedVersion } from './appendToStream.js';
 import { type Queryable, toExecutor } from './executor.js';
@@ -151,7 +152,8 @@ export function createOutbox<C extends Catalog = DefaultCatalog>(
         const stream = (input as { stream?: string })?.stream;
         const key = stream && opts.catalog.has(stream) ? opts.partitionKeys[stream] : undefined;
         const withKey = key && !('partitionKey' in input) ? { ...input, partitionKey: key } : input;
-        out.push(toEnvelope(withKey as EventInput, inputs.length > 1 ? index : undefined, opts.catalog));
+        const env = toEnvelope(withKey as EventInput, inputs.length > 1 ? index : undefined, opts.catalog);
+        out.push({ ...env, metadata: withTraceContext(env.metadata) });
       } catch (e) {
         if (e instanceof ValidationError) issues.push(...e.issues);
         else throw e;

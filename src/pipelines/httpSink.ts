@@ -128,7 +128,7 @@ export function createHttpSink(options: HttpSinkOptions = {}): Sink {
 
   async function post(url: string, batch: SinkBatch): Promise<SinkOutcome> {
     const body = `[${batch.records.join(',')}]`;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = { ...batch.headers, 'content-type': 'application/json' };
     const bearer = options.streamTokens?.[batch.stream] ?? token;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     let res: Awaited<ReturnType<typeof request>>;

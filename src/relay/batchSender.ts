@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { traceDelivery } from '../tracing/deliverySpan.js';
 import { type BatchRecord, bodyBytes } from './claimBatch.js';
 import { type DeliveryContext, RetryLater, Stopped } from './context.js';
 import { markAttempt, markBlocked, setAttempted } from './laneState.js';
@@ -82,11 +83,10 @@ export function createBatchSender(ctx: DeliveryContext, session: LaneSession, at
     }
     ctx.metrics.inFlight.inc();
     try {
-      return await ctx.sink.send({
-        stream: lane.stream,
-        records: records.map((r) => r.json),
-        signal: session.signal,
-      });
+      const json = records.map((r) => r.json);
+      return await traceDelivery(lane.stream, records, (headers) =>
+        ctx.sink.send({ stream: lane.stream, records: json, signal: session.signal, headers }),
+      );
     } finally {
       ctx.metrics.inFlight.dec();
     }

@@ -10,6 +10,9 @@ export interface BatchRecord {
   record: Record<string, unknown>;
   json: string;
   bytes: number;
+  /** The trace context the event was emitted in (metadata), for the delivery span. */
+  traceparent?: string | null;
+  tracestate?: string | null;
 }
 
 /** A claimed batch; `full` when the lane may hold more (the batch reached a limit). */
@@ -78,10 +81,13 @@ interface BatchRow {
   event_id: string;
   event_type: string;
   payload: Record<string, unknown>;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 const batchSql = (s: string) =>
-  `SELECT p.position, p.partition_key, e.event_id::text AS event_id, e.event_type, e.payload
+  `SELECT p.position, p.partition_key, e.event_id::text AS event_id, e.event_type, e.payload,
+          e.metadata->>'traceparent' AS traceparent, e.metadata->>'tracestate' AS tracestate
      FROM ${s}.pending p
      JOIN ${s}.events e ON e.position = p.position
     WHERE p.stream = $1 AND p.lane = $2
@@ -112,6 +118,8 @@ function toBatch(rows: BatchRow[], limits: BatchLimits): ClaimedBatch {
       record,
       json,
       bytes: size,
+      traceparent: r.traceparent,
+      tracestate: r.tracestate,
     });
   }
   return batch;

@@ -6,5 +6,6 @@ export type { RelayOptions, RetryOptions, StreamRelayOptions } from './options.j
 export { resolveRelayOptions } from './options.js';
 export { createRelay, type IdleResult, type Relay } from './relay.js';
 export { discardBlocked, type ReplayFilter, type ReplayResult, replay } from './replay.js';
+export { type RetentionOptions, startRetention } from './retention.js';
 export type { Sink, SinkBatch, SinkOutcome } from './sink.js';
 export { createRelayTrigger, type RelayTrigger, type RelayTriggerOptions } from './trigger.js';

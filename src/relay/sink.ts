@@ -13,6 +13,8 @@ export interface SinkBatch {
   records: readonly string[];
   /** Aborts the request (relay shutdown, or its database connection was lost). */
   signal?: AbortSignal;
+  /** Extra request headers: the delivery span's trace context (`traceparent`), when tracing is on. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export type SinkOutcome =

@@ -1,7 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { kill9, killAll, serve } from '../lakehouse/processes.js';
 import { runCli } from '../support/cli.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { startServer, type TestServer } from '../support/httpServer.js';
@@ -19,7 +20,11 @@ beforeAll(async () => {
   });
   warehouse = await mkdtemp(join(tmpdir(), 'lh-doctor-'));
 });
+afterEach(async () => {
+  await killAll();
+});
 afterAll(async () => {
+  if (warehouse) await rm(warehouse, { recursive: true, force: true });
   await sink?.close();
   await db?.close();
 });
@@ -56,9 +61,30 @@ describe('lakehouse doctor', () => {
         'Redis',
         'Redis eviction',
         'warehouse',
+        'warehouse lock',
         'sink',
       ]),
     );
+    expect(r.out.checks.find((c) => c.name === 'warehouse lock')!.detail).toContain('free');
+  });
+
+  it('names the live holder of the warehouse lock, and fails on a lock its dead holder left', async () => {
+    const s = await serve(warehouse);
+    const held = await doctor();
+    expect(held.failed).toEqual([]);
+    const detail = held.out.checks.find((c) => c.name === 'warehouse lock')!.detail;
+    expect(detail).toContain(`held by "lakehouse serve" (pid ${s.child.pid} on `);
+    expect(detail).toContain(s.url);
+
+    await kill9(s.child); // the lock file stays behind
+    const stale = await doctor();
+    expect(stale.code).toBe(1);
+    expect(stale.failed).toEqual(['warehouse lock']);
+    const check = stale.out.checks.find((c) => c.name === 'warehouse lock')!;
+    expect(check.detail).toContain(`pid ${s.child.pid}`);
+    expect(check.detail).toContain('no longer runs');
+    expect(check.fix).toContain(join(warehouse, '.lock'));
+    await unlink(join(warehouse, '.lock'));
   });
 
   it('names PostgreSQL with a fix and exits 1 when it is down', async () => {

@@ -8,6 +8,7 @@ import {
   checkRedis,
   checkSink,
   checkWarehouse,
+  checkWarehouseLock,
   type DoctorCheck,
   type DoctorTarget,
 } from '../doctor/checks.js';
@@ -34,7 +35,7 @@ export function doctorCommand(program: Command, ctx: () => CliContext): void {
     .command('doctor')
     .description(
       'Check the installation: Node.js, PostgreSQL (reachable, version, schema migrated), Redis ' +
-        '(reachable, eviction policy), the warehouse (writable) and the sink (reachable, token accepted)',
+        '(reachable, eviction policy), the warehouse (writable, who holds its lock) and the sink (reachable, token accepted)',
     )
     .option(
       '--warehouse <dir>',
@@ -51,13 +52,14 @@ export function doctorCommand(program: Command, ctx: () => CliContext): void {
         sinkUrl: process.env.LAKEHOUSE_SINK_URL_ORDERS ?? process.env.LAKEHOUSE_SINK_URL ?? DEFAULT_SINK_URL,
         ...(process.env.LAKEHOUSE_SINK_TOKEN ? { sinkToken: process.env.LAKEHOUSE_SINK_TOKEN } : {}),
       };
-      const [pgChecks, redisChecks, warehouse, sink] = await Promise.all([
+      const [pgChecks, redisChecks, warehouse, lock, sink] = await Promise.all([
         checkPostgres(target),
         checkRedis(target),
         checkWarehouse(target),
+        checkWarehouseLock(target),
         opts.sink ? checkSink(target) : undefined,
       ]);
-      const checks = [checkNode(), ...pgChecks, ...redisChecks, warehouse, ...(sink ? [sink] : [])];
+      const checks = [checkNode(), ...pgChecks, ...redisChecks, warehouse, lock, ...(sink ? [sink] : [])];
       const ok = checks.every((x) => x.ok);
       if (opts.json) process.stdout.write(`${JSON.stringify({ ok, checks })}\n`);
       else print(checks);

@@ -1,10 +1,11 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ResolvedConfig } from '../../config/loadConfig.js';
 import type { FailedLane } from '../../relay/findPendingLanes.js';
 import type { StreamRelayOptions } from '../../relay/options.js';
-import { createRelay } from '../../relay/relay.js';
+import { createRelay, defaultLogger } from '../../relay/relay.js';
+import { startRetention } from '../../relay/retention.js';
 import { cloudflareRelayMetrics } from '../cloudflareRelayMetrics.js';
-import { type CliContext, parseDuration, positiveInt } from '../context.js';
+import { type CliContext, durationSeconds, parseDuration, positiveInt } from '../context.js';
 import { withRedis } from '../doctor/probes.js';
 import { projectConfig } from '../projectConfig.js';
 
@@ -18,6 +19,8 @@ interface RelayCliOptions {
   retryAttempts?: number;
   retryDelay?: number;
   cloudflareMetricsInterval: number;
+  pruneOlderThan?: number;
+  pruneInterval: number;
 }
 
 export function relayCommand(program: Command, ctx: () => CliContext): void {
@@ -71,6 +74,18 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
       positiveInt('--sweep-interval-ms'),
       1000,
     )
+    .option(
+      '--prune-older-than <duration>',
+      'scheduled retention (off by default): while running, delete delivered events older than this ' +
+        '(7d, 12h, ...; a bare number is refused), as `lakehouse prune` does: never an undelivered, ' +
+        'parked or aggregate event. The first prune runs at start',
+      durationSeconds('--prune-older-than'),
+    )
+    .addOption(
+      new Option('--prune-interval <duration>', 'time between two scheduled prunes (with --prune-older-than)')
+        .argParser(durationSeconds('--prune-interval'))
+        .default(3600, '1h'),
+    )
     .addHelpText(
       'after',
       '\nEnvironment: DATABASE_URL, REDIS_URL, LAKEHOUSE_DB_SCHEMA, LAKEHOUSE_SINK_URL (a URL template in which\n' +
@@ -79,6 +94,12 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
         'Logs are JSON lines on standard error.',
     )
     .action(async (opts: RelayCliOptions) => {
+      if (opts.pruneOlderThan !== undefined && opts.untilIdle)
+        throw new InvalidArgumentError(
+          '--prune-older-than schedules retention in a running relay; with --until-idle, run `lakehouse prune` afterwards',
+        );
+      if (!(opts.pruneInterval > 0))
+        throw new InvalidArgumentError('--prune-interval must be longer than 0s');
       const c = ctx();
       // Fail fast (exit 2, "cannot reach Redis") instead of starting a relay that retries forever.
       await withRedis(c.config.redisUrl, (r) => r.ping());
@@ -90,10 +111,12 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
             config.catalog,
           )
         : undefined;
+      const logger = defaultLogger();
       const relay = createRelay({
         ...(sink ? { sink } : {}),
         catalog: config.catalog,
         streams: streamSettings(config, opts.rateLimit),
+        logger,
         databaseUrl: c.config.databaseUrl,
         redisUrl: c.config.redisUrl,
         schema: c.config.schema,
@@ -113,6 +136,16 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
               cloudflare: opts.cloudflare === true,
               intervalSeconds: opts.cloudflareMetricsInterval,
             });
+      const retention =
+        opts.pruneOlderThan === undefined
+          ? undefined
+          : startRetention({
+              databaseUrl: c.config.databaseUrl,
+              schema: c.config.schema,
+              olderThanSeconds: opts.pruneOlderThan,
+              intervalMs: opts.pruneInterval * 1000,
+              logger,
+            });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGTERM', onSignal);
@@ -128,16 +161,18 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
           await relay.start();
           if (relay.metricsUrl)
             process.stderr.write(`lakehouse relay: metrics at ${relay.metricsUrl}/metrics\n`);
-          await new Promise<void>((resolve) =>
-            stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-          );
+          // A signal during start() has already fired: an 'abort' listener added now would never run.
+          if (!stop.signal.aborted)
+            await new Promise<void>((resolve) =>
+              stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+            );
           await relay.stop();
         }
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
         cloudflareMetrics?.stop();
-        await relay.stop();
+        await Promise.all([retention?.stop(), relay.stop()]);
       }
     });
 }

@@ -1,11 +1,12 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { envConfig } from '../../config.js';
 import { createDashboard } from '../../dashboard/routes.js';
+import type { ExpireResult } from '../../lakehouse/expireSnapshots.js';
 import { resolveServeOptions, resolveWarehouse } from '../../lakehouse/options.js';
 import { createLakehouseServer } from '../../lakehouse/server.js';
 import { pipelinesOf } from '../../pipelines/catalogPipelines.js';
 import { loadPipelines } from '../../pipelines/definePipeline.js';
-import { parseDuration, positiveInt } from '../context.js';
+import { durationSeconds, parseDuration, positiveInt } from '../context.js';
 import { projectConfig } from '../projectConfig.js';
 
 interface ServeCliOptions {
@@ -23,6 +24,9 @@ interface ServeCliOptions {
   queryTimeout: string;
   queryMemoryMb: number;
   compactInterval: string;
+  expireInterval?: number;
+  expireOlderThan: number;
+  expireRetainLast: number;
 }
 
 export function serveCommand(program: Command): void {
@@ -64,8 +68,27 @@ export function serveCommand(program: Command): void {
     )
     .option(
       '--compact-interval <duration>',
-      'merge the small files of busy partitions in the background this often (0 = never)',
+      'merge the small files of busy partitions in the background this often (0s = never)',
       '60s',
+    )
+    .option(
+      '--expire-interval <duration>',
+      'expire old snapshots in the background this often, as `lakehouse expire-snapshots` (e.g. 1h; off by default)',
+      durationSeconds('--expire-interval'),
+    )
+    .addOption(
+      new Option(
+        '--expire-older-than <duration>',
+        'with --expire-interval: age past which a snapshot may expire',
+      )
+        .argParser(durationSeconds('--expire-older-than'))
+        .default(7 * 86400, '7d'),
+    )
+    .option(
+      '--expire-retain-last <n>',
+      'with --expire-interval: always keep this many most recent snapshots per table',
+      positiveInt('--expire-retain-last'),
+      5,
     )
     .option('--max-rows <n>', 'largest /sql result; more rows is an error', positiveInt('--max-rows'), 10_000)
     .option('--query-timeout <duration>', '/sql queries are cancelled after this long (e.g. 30s, 2m)', '30s')
@@ -125,7 +148,17 @@ export function serveCommand(program: Command): void {
         accessToken: process.env.LAKEHOUSE_DASHBOARD_TOKEN || undefined,
         allowedHosts: opts.allowedHost,
         queries: { maxRows: opts.maxRows, timeoutMs, memoryMb: opts.queryMemoryMb },
-        compactIntervalMs: parseDuration(opts.compactInterval) * 1000,
+        compactIntervalMs: parseDuration(opts.compactInterval, '--compact-interval') * 1000,
+        ...(opts.expireInterval
+          ? {
+              expire: {
+                expireIntervalMs: opts.expireInterval * 1000,
+                expireOlderThanMs: opts.expireOlderThan * 1000,
+                expireRetainLast: opts.expireRetainLast,
+                onExpired: logExpiry,
+              },
+            }
+          : {}),
         dedupe: opts.dedupe,
         likeCloudflare: opts.likeCloudflare === true,
         routes: dashboard?.routes,
@@ -152,4 +185,16 @@ export function serveCommand(program: Command): void {
       await server.stop();
       await dashboard?.close();
     });
+}
+
+/** One line per background expiry: how many snapshots and files went, per table that lost any. */
+function logExpiry(tables: ExpireResult[]): void {
+  const done = tables.filter((t) => t.snapshotsExpired > 0);
+  const snapshots = done.reduce((n, t) => n + t.snapshotsExpired, 0);
+  const files = done.reduce((n, t) => n + t.filesDeleted, 0);
+  const which = done.map((t) => `${t.table} ${t.snapshotsExpired}`).join(', ');
+  process.stderr.write(
+    `lakehouse: snapshot expiry: ${snapshots} snapshot(s) expired, ${files} file(s) deleted` +
+      `${which ? ` (${which})` : ''}\n`,
+  );
 }

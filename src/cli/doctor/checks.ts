@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { lockPath, readLockState } from '../../lakehouse/warehouseLock.js';
 import { ident } from '../../outbox/executor.js';
 import { MIGRATIONS_FOLDER } from '../../outbox/migrate.js';
 import { explainError } from '../errors.js';
@@ -168,6 +169,31 @@ export async function checkWarehouse(t: DoctorTarget): Promise<DoctorCheck> {
     return { name: 'warehouse', ok: true, detail: `${t.warehouse} writable` };
   } catch (e) {
     return { name: 'warehouse', ok: false, detail: explainError(e, t).message, fix };
+  }
+}
+
+/**
+ * Who holds the warehouse's write lock: free, a live process (pid, host, since, URL), or a
+ * process that no longer runs (a failure: its lock file was left behind by a crash).
+ */
+export async function checkWarehouseLock(t: DoctorTarget): Promise<DoctorCheck> {
+  const name = 'warehouse lock';
+  try {
+    const lock = await readLockState(t.warehouse);
+    if (lock.state === 'free') return { name, ok: true, detail: 'free (no process writes the warehouse)' };
+    const h = lock.holder;
+    const who =
+      `"lakehouse ${h.command}" (pid ${h.pid} on ${h.host}, since ${h.startedAt}` +
+      `${h.url ? `, ${h.url}` : ''})`;
+    if (lock.state === 'held') return { name, ok: true, detail: `held by ${who}` };
+    return {
+      name,
+      ok: false,
+      detail: `stale: left by ${who}, which no longer runs`,
+      fix: `delete ${lockPath(t.warehouse)} (the next \`lakehouse serve\` also takes it over)`,
+    };
+  } catch (e) {
+    return { name, ok: false, detail: explainError(e, t).message, fix: 'check the warehouse directory' };
   }
 }
 
