@@ -279,8 +279,11 @@ export function validateRecord(
 export function recordCheckFor(
   catalog: Catalog,
 ): (stream: string, record: Record<string, unknown>) => string | undefined {
+  if (catalog === defaultCatalog) return pipelinesRecordCheck;
   return (stream, record) => validateRecord(stream, record, catalog);
 }
 
-/** {@link recordCheckFor} the built-in streams. */
-export const pipelinesRecordCheck = recordCheckFor(defaultCatalog);
+/** {@link recordCheckFor} the built-in streams (the same function every time). */
+export function pipelinesRecordCheck(stream: string, record: Record<string, unknown>): string | undefined {
+  return validateRecord(stream, record, defaultCatalog);
+}
