@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     }
     if (wants('drain')) Object.assign(figures, await benchDrain(cfg, sink, schemaFor));
     if (wants('peer')) Object.assign(figures, await benchPeer(cfg, sink, schemaFor('peer'), figures));
-    if (wants('latency')) Object.assign(figures, await benchLatency(cfg, sink, schemaFor('latency')));
+    if (wants('latency')) Object.assign(figures, await benchLatency(cfg, sink, schemaFor));
     if (wants('lake')) Object.assign(figures, await benchLake(cfg));
   } finally {
     await sink.close();

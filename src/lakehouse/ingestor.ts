@@ -1,5 +1,4 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { StreamName } from '../domain/catalog.js';
 import { type PeriodicRun, runPeriodically } from '../periodic.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { compact } from './compact.js';

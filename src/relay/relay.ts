@@ -20,6 +20,7 @@ import { delay, RateLimiter } from './rateLimiter.js';
 import { assertSessionConnection, createRelayPool } from './relayPool.js';
 import type { Sink } from './sink.js';
 import type { Lane } from './sql.js';
+import { listenForWakes } from './wakes.js';
 
 /** What `runUntilIdle` leaves behind: batches parked as failed (the lanes they hold). */
 export interface IdleResult {
@@ -57,6 +58,8 @@ interface Parts {
   pool: pg.Pool;
   connection: Redis;
   workerConnection: Redis;
+  /** Subscribed to the wake channel (a subscribed connection can do nothing else). */
+  subscriber: Redis;
   queue: Queue;
   worker?: Worker;
   laneCount: number;
@@ -189,7 +192,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
     // BullMQ closes only connections it created: both of ours are closed in stop().
     const workerConnection = connection.duplicate();
     workerConnection.on('error', () => {});
-    return { pool, connection, workerConnection, queue, laneCount };
+    const subscriber = connection.duplicate();
+    subscriber.on('error', () => {});
+    return { pool, connection, workerConnection, subscriber, queue, laneCount };
   }
 
   /** Watchdog: if the scheduled sweep has not run for a while (Redis flushed or restarted), sweep from here. */
@@ -206,6 +211,14 @@ export function createRelay(options: RelayOptions = {}): Relay {
   async function doStart(): Promise<void> {
     parts = await createParts();
     startLoops();
+    const p = parts;
+    await listenForWakes(
+      p.subscriber,
+      { prefix: opts.queuePrefix, name: opts.queueName },
+      () => p.laneCount,
+      (lanes) => scheduler.add(lanes),
+      logger,
+    );
     parts.worker = startWorker(parts);
     if (opts.metricsPort !== undefined) {
       const health = () => relay.health();
@@ -258,6 +271,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     await parts?.queue.close().catch(() => {});
     parts?.connection.disconnect();
     parts?.workerConnection.disconnect();
+    parts?.subscriber.disconnect();
     await parts?.pool.end().catch(() => {});
     await sink.close?.().catch(() => {});
     if (healthServer) await new Promise((r) => healthServer?.close(() => r(undefined)));

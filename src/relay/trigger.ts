@@ -1,9 +1,12 @@
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { envConfig } from '../config.js';
 import type { PartitionRef } from '../outbox/rows.js';
-import { drainJob } from './jobs.js';
 import type { Lane } from './sql.js';
+
+/** The Redis channel on which the relays of an outbox hear wakes (named after their queue). */
+export function wakeChannel(queuePrefix: string, queueName: string): string {
+  return `${queuePrefix}:${queueName}:wake`;
+}
 
 export interface RelayTriggerOptions {
   redisUrl?: string;
@@ -38,12 +41,14 @@ function wakeTargets(partitions: PartitionRef[]): Array<Lane | PartitionRef> {
 }
 
 /**
- * Wakes the relay after a commit without slowing the transaction: a deduplicated BullMQ
- * drain job per lane (no NOTIFY, which takes a global lock at commit); a relay handles it
- * in about a millisecond by marking the lane ready for its drain loops. A wake that is lost (Redis down,
- * process crash right after COMMIT) only delays delivery until the next sweep: correctness
- * never depends on it. The jobs carry no retry settings: the retry budget lives in
- * PostgreSQL, so writers and relays always agree on it.
+ * Wakes the relays after a commit without slowing the transaction: one Redis `PUBLISH` of
+ * the lanes (or partitions) that got events, on the outbox's wake channel. Every relay
+ * process listening marks those lanes ready for its drain loops (the lane lock decides
+ * which one drains each). No NOTIFY (it takes a global lock at commit), and no job per
+ * commit: a queue job costs several Redis scripts and a round of bookkeeping in the relay
+ * for what is only a hint. A wake that is lost (Redis down, no relay listening, a process
+ * crash right after COMMIT) only delays delivery until the next sweep: correctness never
+ * depends on it.
  */
 export function createRelayTrigger(options: RelayTriggerOptions = {}): RelayTrigger {
   const env = envConfig();
@@ -54,11 +59,10 @@ export function createRelayTrigger(options: RelayTriggerOptions = {}): RelayTrig
     lazyConnect: false,
   });
   connection.on('error', () => {});
-  const queue = new Queue(options.queueName ?? `lakehouse-relay-${schema}`, {
-    connection,
-    prefix: options.queuePrefix ?? 'bull',
-  });
-  queue.on('error', () => {});
+  const channel = wakeChannel(
+    options.queuePrefix ?? 'bull',
+    options.queueName ?? `lakehouse-relay-${schema}`,
+  );
   const timeoutMs = options.timeoutMs ?? 2000;
   return {
     async wake(partitions) {
@@ -66,7 +70,7 @@ export function createRelayTrigger(options: RelayTriggerOptions = {}): RelayTrig
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          queue.addBulk(wakeTargets(partitions).map((t) => drainJob(t))),
+          connection.publish(channel, JSON.stringify(wakeTargets(partitions))),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
           }),
@@ -79,7 +83,6 @@ export function createRelayTrigger(options: RelayTriggerOptions = {}): RelayTrig
       }
     },
     async close() {
-      await queue.close().catch(() => {});
       connection.disconnect();
     },
   };
