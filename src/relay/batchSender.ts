@@ -158,7 +158,7 @@ export function createBatchSender(ctx: DeliveryContext, session: LaneSession, at
     let start = 0;
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i] as BatchRecord;
-      const problem = ctx.sink.check?.(lane.stream, r.record);
+      const problem = r.problem;
       if (problem === undefined) continue;
       await send(batch.slice(start, i));
       if (!blockedKeys.has(r.partitionKey)) await poison([r], 'schema', problem);

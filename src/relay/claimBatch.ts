@@ -2,12 +2,13 @@ import { toLakeRecord } from '../domain/envelope.js';
 import { type LaneState, STATE_COLUMNS, type StateRow, toLaneState } from './laneState.js';
 import { type Conn, type Lane, q } from './sql.js';
 
-/** One event ready to send: its position, partition and lake record, serialized once. */
+/** One event ready to send: its position, partition and lake record, serialized once (the record object is not kept). */
 export interface BatchRecord {
   position: number;
   partitionKey: string;
   eventId: string;
-  record: Record<string, unknown>;
+  /** What the sink's schema check found wrong with the record, if anything (checked at claim). */
+  problem?: string;
   json: string;
   bytes: number;
   /** The trace context the event was emitted in (metadata), for the delivery span. */
@@ -18,10 +19,15 @@ export interface BatchRecord {
 /** A claimed batch; `full` when the lane may hold more (the batch reached a limit). */
 export type ClaimedBatch = BatchRecord[] & { full: boolean };
 
+/** The sink's check of one lake record (see `Sink.check`): a problem, or undefined. */
+export type RecordCheck = (record: Record<string, unknown>) => string | undefined;
+
 export interface BatchLimits {
   maxRecords: number;
   /** Bound on the exact request body: `[` + records joined by `,` + `]`. */
   maxBytes: number;
+  /** Run on each record as it is built, so the record object need not outlive the claim. */
+  check?: RecordCheck;
 }
 
 /**
@@ -111,11 +117,12 @@ function toBatch(rows: BatchRow[], limits: BatchLimits): ClaimedBatch {
       break;
     }
     bytes += added;
+    const problem = limits.check?.(record);
     batch.push({
       position: Number(r.position),
       partitionKey: r.partition_key,
       eventId: r.event_id,
-      record,
+      ...(problem === undefined ? {} : { problem }),
       json,
       bytes: size,
       traceparent: r.traceparent,

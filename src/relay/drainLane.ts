@@ -107,7 +107,12 @@ export async function unlockOrBreak(ctx: DeliveryContext, s: WorkerSession, lane
 
 async function runLane(ctx: DeliveryContext, s: LaneSession): Promise<DrainOutcome> {
   const so = ctx.options.stream(s.lane.stream);
-  const limits = { maxRecords: so.maxBatchRecords, maxBytes: so.maxBatchBytes };
+  const check = ctx.sink.check;
+  const limits: BatchLimits = {
+    maxRecords: so.maxBatchRecords,
+    maxBytes: so.maxBatchBytes,
+    ...(check ? { check: (r: Record<string, unknown>) => check(s.lane.stream, r) } : {}),
+  };
   const first = await claimWithState(s.conn, ctx.options.schema, s.lane, limits);
   const state = first.state ?? (await loadLaneState(s.conn, ctx.options.schema, s.lane));
   if (state.retryInMs > 0) return { kind: 'waiting', retryInMs: state.retryInMs };
