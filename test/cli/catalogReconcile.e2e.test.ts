@@ -43,7 +43,7 @@ afterEach(async () => {
   relay = undefined;
 });
 afterAll(async () => {
-  killAll();
+  await killAll();
   await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
