@@ -171,7 +171,7 @@ export function createOutbox<C extends Catalog = DefaultCatalog>(
     readStream: (db, aggregate, fromVersion) =>
       readStream(toExecutor(db), opts.schema, aggregate, fromVersion),
     status: (db) => readStatus(toExecutor(db), opts.schema, opts.catalog.names),
-    prune: (db, o) => pruneDelivered(toExecutor(db), opts.schema, o),
+    prune: (db, o) => pruneDelivered(toExecutor(db), opts.schema, { catalog: opts.catalog, ...o }),
     transaction: (db, fn) => runFusedTransaction(db, opts.schema, prepare, fn),
   };
 }

@@ -1,3 +1,4 @@
+import type { Catalog } from '../domain/defineCatalog.js';
 import { type Executor, ident } from './executor.js';
 import { deleteAndRollUpSql, type RollupSpec } from './rollup.js';
 
@@ -13,11 +14,13 @@ export interface PruneOptions {
   includeAggregates?: boolean;
   /**
    * How to roll up each stream's deleted events into `delivered_rollup` (what `reconcile`
-   * still needs after the events are gone). Default: one spec per lake pipeline, from its
-   * stream's time and money fields and its transform's filter. Streams without a spec are
-   * deleted without a rollup.
+   * still needs after the events are gone). Default: one spec per stream of `catalog`, from
+   * its time and money fields and its pipeline's filter. Streams without a spec are deleted
+   * without a rollup.
    */
   rollup?: readonly RollupSpec[];
+  /** The streams rolled up when `rollup` is not given. Default: the default catalog. */
+  catalog?: Catalog;
 }
 
 /**
@@ -36,9 +39,9 @@ function doomedSql(s: string): string {
     LIMIT $2`;
 }
 
-async function defaultSpecs(): Promise<readonly RollupSpec[]> {
+async function defaultSpecs(catalog?: Catalog): Promise<readonly RollupSpec[]> {
   // The filters live with the pipeline definitions; loaded only when the caller gave none.
-  return (await import('../reports/reconcileSql.js')).defaultRollupSpecs();
+  return (await import('../reports/reconcileSql.js')).catalogRollupSpecs(catalog);
 }
 
 /**
@@ -52,7 +55,7 @@ async function defaultSpecs(): Promise<readonly RollupSpec[]> {
 export async function pruneDelivered(exec: Executor, schema: string, options: PruneOptions): Promise<number> {
   const s = ident(schema);
   const batch = options.batchSize ?? 10_000;
-  const specs = options.rollup ?? (await defaultSpecs());
+  const specs = options.rollup ?? (await defaultSpecs(options.catalog));
   const text = deleteAndRollUpSql(schema, specs, doomedSql(s));
   const params = [options.olderThanSeconds, batch, options.includeAggregates ?? false];
   let total = 0;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Catalog } from '../domain/defineCatalog.js';
 import type { Executor } from '../outbox/executor.js';
 import { pruneDelivered } from '../outbox/prune.js';
 import { type PeriodicRun, runPeriodically } from '../periodic.js';
@@ -16,6 +17,8 @@ export interface RetentionOptions {
   firstDelayMs?: number;
   /** Rows per DELETE: short statements, so a stop waits for little. Default 1,000. */
   batchSize?: number;
+  /** Streams whose deleted events are rolled up for `reconcile`. Default: the default catalog. */
+  catalog?: Catalog;
   logger: Logger;
 }
 
@@ -58,6 +61,7 @@ async function pruneOnce(options: RetentionOptions, signal: AbortSignal, log: Lo
     const deleted = await pruneDelivered(exec, options.schema, {
       olderThanSeconds: options.olderThanSeconds,
       batchSize: options.batchSize ?? 1000,
+      ...(options.catalog ? { catalog: options.catalog } : {}),
     });
     log.info({ deleted, ms: Math.round(performance.now() - started) }, 'pruned delivered events');
   } catch (e) {

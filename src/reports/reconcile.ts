@@ -1,3 +1,4 @@
+import type { Catalog } from '../domain/defineCatalog.js';
 import { LakehouseError } from '../errors.js';
 import type { PgQueryable } from '../outbox/executor.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
@@ -15,6 +16,8 @@ export interface ReconcileOptions {
   lake: SqlExecutor;
   /** The pipelines whose tables are compared. */
   pipelines: PipelineDefinition[];
+  /** The catalog of their streams (time and money fields). Default: the default catalog. */
+  catalog?: Catalog;
   /**
    * A group short of events whose tenant delivered within this many seconds is "not yet
    * visible" (the sink has not rolled a file yet), not "missing". Default 600.
@@ -87,12 +90,12 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileResult> {
   for (const def of o.pipelines) {
     const table = `${def.destination.namespace}.${def.destination.table}`;
     if (filterInPostgres(def) === null) uncheckedFilters.push(table);
-    const money = moneyFields(def.stream);
-    const outbox = (await o.db.query(outboxGroupsSql(o.schema, def), [def.stream])).rows as Record<
+    const money = moneyFields(def.stream, o.catalog);
+    const outbox = (await o.db.query(outboxGroupsSql(o.schema, def, o.catalog), [def.stream])).rows as Record<
       string,
       unknown
     >[];
-    const lake = (await o.lake(lakeGroupsSql(def, o.tables), {})).rows;
+    const lake = (await o.lake(lakeGroupsSql(def, o.tables, o.catalog), {})).rows;
     const key = (r: Record<string, unknown>) => JSON.stringify([String(r.tenant_id), String(r.day)]);
     const lakeByKey = new Map(lake.map((r) => [key(r), r]));
     const keys = new Set([...outbox.map(key), ...lakeByKey.keys()]);

@@ -1,5 +1,7 @@
-import { type StreamName, streams } from '../domain/catalog.js';
-import type { LakeFieldMeta } from '../domain/fields.js';
+import { defaultCatalog } from '../domain/defaultCatalog.js';
+import type { Catalog } from '../domain/defineCatalog.js';
+import type { LakeStream } from '../domain/defineStream.js';
+import { LakehouseError } from '../errors.js';
 import { ident } from '../outbox/executor.js';
 import type { RollupSpec } from '../outbox/rollup.js';
 import { transformFilter } from '../pipelines/transformFilter.js';
@@ -7,26 +9,29 @@ import type { PipelineDefinition } from '../pipelines/types.js';
 import { sqlLiteral } from './reports.js';
 import { baseTable, type LakeTables, readAcrossVersions } from './versionTables.js';
 
-/** The money fields of a stream (summed on both sides). */
-export function moneyFields(stream: string): string[] {
-  const shape = streams[stream as StreamName].schema.shape as Record<
-    string,
-    { meta?: () => unknown; unwrap?: () => unknown }
-  >;
-  const out: string[] = [];
-  for (const [name, field] of Object.entries(shape)) {
-    let s: unknown = field;
-    for (let i = 0; i < 6 && s; i++) {
-      const meta = (s as { meta?: () => unknown }).meta?.() as LakeFieldMeta | undefined;
-      if (meta?.lake) {
-        if (meta.lake === 'money') out.push(name);
-        break;
-      }
-      const unwrap = (s as { unwrap?: () => unknown }).unwrap;
-      s = typeof unwrap === 'function' ? unwrap.call(s) : undefined;
-    }
+/** The catalog's definition of a stream; `NOT_FOUND` naming the catalog's streams when it has none. */
+function streamOf(stream: string, catalog: Catalog): LakeStream {
+  const s = catalog.get(stream);
+  if (!s) {
+    throw new LakehouseError(
+      'NOT_FOUND',
+      `stream "${stream}" is not in the catalog (${catalog.names.join(', ')})`,
+    );
   }
-  return out;
+  return s;
+}
+
+/** The time field of a catalog's stream (its UTC day is a group's day). */
+const timeFieldOf = (stream: string, catalog: Catalog) => streamOf(stream, catalog).timeField;
+
+/**
+ * The money fields of a catalog's stream (summed on both sides): the fields whose lake
+ * column is a decimal, which only a `money()` field gives, in schema order.
+ */
+export function moneyFields(stream: string, catalog: Catalog = defaultCatalog): string[] {
+  return Object.entries(streamOf(stream, catalog).columns)
+    .filter(([, col]) => col.type.startsWith('decimal'))
+    .map(([name]) => name);
 }
 
 const SIMPLE_FILTER = /^event\.([a-z_][a-z0-9_]*)\s*(>=|<=|<>|!=|=|>|<)\s*(-?\d+(?:\.\d+)?)$/i;
@@ -53,13 +58,17 @@ export function filterInPostgres(def: PipelineDefinition): string | undefined | 
  * waiting). Delivered = the events `prune` rolled up into `delivered_rollup`, plus the
  * stored events in neither `pending` nor `parked`; one statement reads both, and prune
  * moves events from one to the other in one statement, so nothing is counted twice or
- * missed. Parameter: $1 the stream.
+ * missed. Time and money fields are the stream's in `catalog`. Parameter: $1 the stream.
  */
-export function outboxGroupsSql(schema: string, def: PipelineDefinition): string {
+export function outboxGroupsSql(
+  schema: string,
+  def: PipelineDefinition,
+  catalog: Catalog = defaultCatalog,
+): string {
   const s = ident(schema);
-  const time = sqlLiteral(streams[def.stream as StreamName].timeField);
+  const time = sqlLiteral(timeFieldOf(def.stream, catalog));
   const keep = filterInPostgres(def) ?? 'true';
-  const money = moneyFields(def.stream);
+  const money = moneyFields(def.stream, catalog);
   const liveSums = money.map(
     (f) =>
       `, COALESCE(SUM((e.payload->>${sqlLiteral(f)})::numeric) FILTER (WHERE ${keep}), 0) AS ${ident(`sum_${f}`)}`,
@@ -91,34 +100,45 @@ SELECT tenant_id, day::text AS day, SUM(delivered)::int AS delivered, SUM(expect
  GROUP BY 1, 2`;
 }
 
-/** The {@link RollupSpec} of each pipeline's stream: what prune keeps for {@link outboxGroupsSql}. */
-export function rollupSpecs(defs: readonly PipelineDefinition[]): RollupSpec[] {
+/**
+ * The {@link RollupSpec} of each pipeline's stream (time and money fields from `catalog`):
+ * what prune keeps for {@link outboxGroupsSql}.
+ */
+export function rollupSpecs(
+  defs: readonly PipelineDefinition[],
+  catalog: Catalog = defaultCatalog,
+): RollupSpec[] {
   return defs.map((def) => {
     const keep = filterInPostgres(def);
     return {
       stream: def.stream,
-      timeField: streams[def.stream as StreamName].timeField,
-      moneyFields: moneyFields(def.stream),
+      timeField: timeFieldOf(def.stream, catalog),
+      moneyFields: moneyFields(def.stream, catalog),
       ...(keep ? { keep } : {}),
     };
   });
 }
 
-/** {@link rollupSpecs} of the built-in pipelines (prune's default). */
-export async function defaultRollupSpecs(): Promise<RollupSpec[]> {
-  return rollupSpecs(Object.values((await import('../pipelines/definitions.js')).pipelines));
+/** {@link rollupSpecs} of the pipelines of a catalog's streams (prune's default). */
+export async function catalogRollupSpecs(catalog: Catalog = defaultCatalog): Promise<RollupSpec[]> {
+  return rollupSpecs((await import('../pipelines/catalogPipelines.js')).pipelinesOf(catalog), catalog);
 }
 
 /**
  * What the lake holds for one table, per tenant and UTC day: rows, distinct events, and
  * money sums over distinct events (duplicates folded by `event_id` first). Written in the
  * dialect shared with Basin SQL; sums as text so no precision is lost on the way. With
- * `tables`, a stream with several versions is read across its version tables.
+ * `tables`, a stream with several versions is read across its version tables. Time and
+ * money fields are the stream's in `catalog`.
  */
-export function lakeGroupsSql(def: PipelineDefinition, tables?: LakeTables): string {
+export function lakeGroupsSql(
+  def: PipelineDefinition,
+  tables?: LakeTables,
+  catalog: Catalog = defaultCatalog,
+): string {
   const table = readAcrossVersions(baseTable(def), tables);
-  const time = streams[def.stream as StreamName].timeField;
-  const money = moneyFields(def.stream);
+  const time = timeFieldOf(def.stream, catalog);
+  const money = moneyFields(def.stream, catalog);
   return `WITH by_event AS (
   SELECT event_id, MAX(tenant_id) AS tenant_id, MAX(CAST(${time} AS DATE)) AS day, COUNT(*) AS copies${money
     .map((f) => `, MAX(${f}) AS ${f}`)

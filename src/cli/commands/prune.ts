@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createOutbox } from '../../outbox/outbox.js';
 import { type CliContext, parseDuration } from '../context.js';
+import { projectConfig } from '../projectConfig.js';
 
 export function pruneCommand(program: Command, ctx: () => CliContext): void {
   program
@@ -14,7 +15,8 @@ export function pruneCommand(program: Command, ctx: () => CliContext): void {
     .action(async (opts: { olderThan: string; includeAggregates?: boolean; json?: boolean }) => {
       const olderThanSeconds = parseDuration(opts.olderThan, '--older-than');
       const c = ctx();
-      const deleted = await createOutbox({ schema: c.config.schema }).prune(c.pool, {
+      const { catalog } = await projectConfig();
+      const deleted = await createOutbox({ schema: c.config.schema, catalog }).prune(c.pool, {
         olderThanSeconds,
         includeAggregates: opts.includeAggregates ?? false,
       });

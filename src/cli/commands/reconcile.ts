@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
-import { isStreamName, STREAM_NAMES } from '../../domain/catalog.js';
+import { STREAM_NAMES } from '../../domain/catalog.js';
+import type { Catalog } from '../../domain/defineCatalog.js';
 import { LakehouseError } from '../../errors.js';
-import { pipelines } from '../../pipelines/definitions.js';
+import { pipelinesOf } from '../../pipelines/catalogPipelines.js';
+import type { PipelineDefinition } from '../../pipelines/types.js';
 import { httpSqlExecutor, reconcile } from '../../reports/reconcile.js';
 import { type CliContext, EXIT, parseDuration } from '../context.js';
 import { findLakeTables } from '../lakeTables.js';
+import { projectConfig } from '../projectConfig.js';
 import { formatTable } from '../table.js';
 
 interface ReconcileCliOptions {
@@ -37,7 +40,10 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
       '--remote',
       'read the lake on Cloudflare through Basin SQL (CLOUDFLARE_ACCOUNT_ID, LAKEHOUSE_R2_BUCKET, token) instead of --url',
     )
-    .option('--stream <name>', `only this stream (${STREAM_NAMES.join(', ')})`)
+    .option(
+      '--stream <name>',
+      `only this stream of the config's catalog (without a config: ${STREAM_NAMES.join(', ')})`,
+    )
     .option(
       '--settle <duration>',
       'a group short of events whose tenant delivered within this window is "not yet visible", not missing',
@@ -52,25 +58,19 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
         'so give --settle at least the roll interval.',
     )
     .action(async (opts: ReconcileCliOptions) => {
-      if (opts.stream !== undefined && !isStreamName(opts.stream)) {
-        throw new LakehouseError(
-          'CONFIG',
-          `unknown stream "${opts.stream}"; streams: ${STREAM_NAMES.join(', ')}`,
-        );
-      }
+      const { catalog } = await projectConfig();
+      const defs = pipelinesToCheck(catalog, opts.stream);
       const c = ctx();
       const lake = opts.remote
         ? (await import('./remoteQuery.js')).basinExecutor('reconcile --remote')
         : httpSqlExecutor(opts.url);
-      const defs = Object.values(pipelines).filter(
-        (p) => opts.stream === undefined || p.stream === opts.stream,
-      );
       const r = await reconcile({
         db: c.pool,
         schema: c.config.schema,
         lake,
         tables: await findLakeTables(opts.remote ? { remote: true } : { url: opts.url }, lake, defs),
         pipelines: defs,
+        catalog,
         settleSeconds: opts.settle,
         allowDuplicates: opts.allowDuplicates === true,
       });
@@ -123,4 +123,12 @@ export function reconcileCommand(program: Command, ctx: () => CliContext): void 
       }
       process.exitCode = r.ok ? EXIT.ok : EXIT.failed;
     });
+}
+
+/** The pipelines of the catalog's streams, or of `--stream` only (a stream it lacks: CONFIG). */
+function pipelinesToCheck(catalog: Catalog, stream: string | undefined): PipelineDefinition[] {
+  if (stream !== undefined && !catalog.has(stream)) {
+    throw new LakehouseError('CONFIG', `unknown stream "${stream}"; streams: ${catalog.names.join(', ')}`);
+  }
+  return pipelinesOf(catalog).filter((p) => stream === undefined || p.stream === stream);
 }

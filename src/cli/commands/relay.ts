@@ -144,6 +144,7 @@ export function relayCommand(program: Command, ctx: () => CliContext): void {
               schema: c.config.schema,
               olderThanSeconds: opts.pruneOlderThan,
               intervalMs: opts.pruneInterval * 1000,
+              catalog: config.catalog,
               logger,
             });
       const stop = new AbortController();
