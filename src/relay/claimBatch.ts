@@ -1,6 +1,6 @@
 import { toLakeRecord } from '../domain/envelope.js';
 import { type LaneState, STATE_COLUMNS, type StateRow, toLaneState } from './laneState.js';
-import { type Conn, type Lane, q } from './sql.js';
+import { type Conn, type Lane, prepared, q } from './sql.js';
 
 /** One event ready to send: its position, partition and lake record, serialized once (the record object is not kept). */
 export interface BatchRecord {
@@ -52,7 +52,9 @@ export async function claimBatch(
   l: Lane,
   limits: BatchLimits,
 ): Promise<ClaimedBatch> {
-  const { rows } = await conn.query<BatchRow>(batchSql(q(schema)), [l.stream, l.lane, limits.maxRecords]);
+  const { rows } = await conn.query<BatchRow>(
+    prepared(batchSql(q(schema)), [l.stream, l.lane, limits.maxRecords]),
+  );
   return toBatch(rows, limits);
 }
 
@@ -69,12 +71,14 @@ export async function claimWithState(
 ): Promise<{ batch: ClaimedBatch; state: LaneState | undefined }> {
   const s = q(schema);
   const { rows } = await conn.query<BatchRow & StateRow & { has_state: boolean }>(
-    `WITH st AS (SELECT ${STATE_COLUMNS} FROM ${s}.lanes WHERE stream = $1 AND lane = $2)
+    prepared(
+      `WITH st AS (SELECT ${STATE_COLUMNS} FROM ${s}.lanes WHERE stream = $1 AND lane = $2)
      SELECT st.*, st.retry_in_ms IS NOT NULL AS has_state, b.*
        FROM (SELECT 1) AS one
        LEFT JOIN st ON true
        LEFT JOIN LATERAL (${batchSql(s)}) b ON true`,
-    [l.stream, l.lane, limits.maxRecords],
+      [l.stream, l.lane, limits.maxRecords],
+    ),
   );
   const first = rows[0];
   const state = first?.has_state ? toLaneState(first) : undefined;

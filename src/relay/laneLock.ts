@@ -1,4 +1,4 @@
-import type { Conn, Lane } from './sql.js';
+import { type Conn, type Lane, prepared } from './sql.js';
 
 /** The advisory-lock class (`classid`) of a schema's lane locks; `status` reads `pg_locks` with it. */
 export const laneLockClass = (schema: string) => `lakehouse:lane:${schema}`;
@@ -22,14 +22,13 @@ export function lockKeys(schema: string, l: Lane): [string, string] {
 
 export async function tryLockLane(conn: Conn, schema: string, l: Lane): Promise<boolean> {
   const { rows } = await conn.query<{ locked: boolean }>(
-    'SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked',
-    lockKeys(schema, l),
+    prepared('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked', lockKeys(schema, l)),
   );
   return rows[0]?.locked === true;
 }
 
 export async function unlockLane(conn: Conn, schema: string, l: Lane): Promise<void> {
-  await conn.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', lockKeys(schema, l));
+  await conn.query(prepared('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', lockKeys(schema, l)));
 }
 
 /**
@@ -40,9 +39,11 @@ export async function unlockLane(conn: Conn, schema: string, l: Lane): Promise<v
 export async function relockLane(conn: Conn, schema: string, prev: Lane, next: Lane): Promise<boolean> {
   const [cls, prevKey] = lockKeys(schema, prev);
   const { rows } = await conn.query<{ locked: boolean }>(
-    `SELECT pg_advisory_unlock(hashtext($1), hashtext($2)) AS released,
-            pg_try_advisory_lock(hashtext($1), hashtext($3)) AS locked`,
-    [cls, prevKey, lockKeys(schema, next)[1]],
+    prepared(
+      `SELECT pg_advisory_unlock(hashtext($1), hashtext($2)) AS released,
+              pg_try_advisory_lock(hashtext($1), hashtext($3)) AS locked`,
+      [cls, prevKey, lockKeys(schema, next)[1]],
+    ),
   );
   return rows[0]?.locked === true;
 }

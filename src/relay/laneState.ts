@@ -1,4 +1,4 @@
-import { type Conn, type Lane, type Partition, q } from './sql.js';
+import { type Conn, type Lane, type Partition, prepared, q } from './sql.js';
 
 /** What the relay keeps per lane in `lanes` (written only by the lane's lock holder). */
 export interface LaneState {
@@ -60,10 +60,12 @@ export async function markAttempt(
   resent: number,
 ): Promise<void> {
   await conn.query(
-    `UPDATE ${q(schema)}.lanes
+    prepared(
+      `UPDATE ${q(schema)}.lanes
         SET attempted_upto = GREATEST(coalesce(attempted_upto, 0), $3::bigint), resent_count = resent_count + $4
       WHERE stream = $1 AND lane = $2`,
-    [l.stream, l.lane, maxPosition, resent],
+      [l.stream, l.lane, maxPosition, resent],
+    ),
   );
 }
 

@@ -1,4 +1,4 @@
-import { type Conn, type Lane, q } from './sql.js';
+import { type Conn, type Lane, prepared, q } from './sql.js';
 
 /**
  * Marks a batch delivered after the sink acknowledged it: deletes exactly the sent
@@ -23,7 +23,8 @@ export async function markDelivered(
 ): Promise<void> {
   const s = q(schema);
   await conn.query(
-    `WITH del AS (
+    prepared(
+      `WITH del AS (
        DELETE FROM ${s}.pending
         WHERE stream = $1 AND lane = $2 AND position = ANY($3::bigint[])
        RETURNING 1
@@ -42,6 +43,7 @@ export async function markDelivered(
      SELECT $1, date_trunc('minute', now()), n, $4
        FROM n, (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait
      ON CONFLICT (stream, minute) DO UPDATE SET events = d.events + EXCLUDED.events, bytes = d.bytes + EXCLUDED.bytes`,
-    [l.stream, l.lane, positions, bytes],
+      [l.stream, l.lane, positions, bytes],
+    ),
   );
 }
