@@ -253,13 +253,18 @@ export function createRelay(options: RelayOptions = {}): Relay {
     stopLoops.abort();
     scheduler.close();
     const grace = setTimeout(() => abort.abort(new Error('relay stopping')), opts.shutdownGraceMs);
+    const timers = new AbortController(); // ends the race timers below once they lost
     try {
-      await Promise.race([Promise.allSettled(loops), delay(opts.shutdownGraceMs + 500)]);
+      await Promise.race([Promise.allSettled(loops), delay(opts.shutdownGraceMs + 500, timers.signal)]);
       if (!worker) return;
-      const forced = await Promise.race([worker.close().then(() => false), delay(1000).then(() => true)]);
+      const forced = await Promise.race([
+        worker.close().then(() => false),
+        delay(1000, timers.signal).then(() => true),
+      ]);
       if (forced) await worker.close(true).catch(() => {});
     } finally {
       clearTimeout(grace);
+      timers.abort();
     }
   }
 
