@@ -178,7 +178,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
       await assertSessionConnection(pool);
       laneCount = await readLaneCount(pool, opts.schema);
     } catch (e) {
-      if (e instanceof LakehouseError) {
+      // A transaction pooler, or a reachable database without the outbox (not migrated:
+      // undefined table or schema), will not fix itself: fail at start.
+      const code = (e as { code?: string }).code;
+      if (e instanceof LakehouseError || code === '42P01' || code === '3F000') {
         await pool.end().catch(() => {});
         throw e;
       }

@@ -40,6 +40,13 @@ describe('CLI errors say what to do, with the documented exit code and no stack 
     expectExplained(r, 2, `"${db.schema}_none" is not migrated`, 'run `lakehouse migrate`');
   });
 
+  it('relay before migrate: exit 2 at start, run `lakehouse migrate` (instead of retrying forever)', async () => {
+    const r = await runCli(['relay', '--until-idle'], {
+      env: { ...db.env, LAKEHOUSE_DB_SCHEMA: `${db.schema}_none`, LAKEHOUSE_LOG_LEVEL: 'error' },
+    });
+    expectExplained(r, 2, `"${db.schema}_none" is not migrated`, 'run `lakehouse migrate`');
+  });
+
   it('an unknown database: exit 2 naming it and DATABASE_URL', async () => {
     const url = db.databaseUrl.replace(/\/[^/]*$/, '/lh_no_such_database');
     const r = await runCli(['status'], { env: { ...db.env, DATABASE_URL: url } });
