@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { migrate } from '../src/outbox/migrate.js';
 import {
   type BenchConfig,
@@ -11,13 +10,13 @@ import {
   q,
   ratioFigure,
   round,
+  startRelayChild,
   waitUntil,
   withClient,
 } from './lib.js';
 
 const TENANTS = 200;
 const MANY_TENANTS = 10_000;
-const BIN = fileURLToPath(new URL('../bin/lakehouse.js', import.meta.url));
 
 /**
  * The raw PostgreSQL limit, as the issue defines it: the fastest plain-SQL loop we found
@@ -55,24 +54,6 @@ async function rawDrain(cfg: BenchConfig, schema: string, total: number): Promis
  */
 const UNPACED = String(1_000_000_000);
 
-function startRelayChild(cfg: BenchConfig, schema: string, sinkUrl: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    [BIN, 'relay', '--until-idle', '--concurrency', '8', '--rate-limit', UNPACED],
-    {
-      env: {
-        ...process.env,
-        DATABASE_URL: cfg.databaseUrl,
-        REDIS_URL: cfg.redisUrl,
-        LAKEHOUSE_DB_SCHEMA: schema,
-        LAKEHOUSE_SINK_URL: sinkUrl,
-        LAKEHOUSE_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-}
-
 const exited = (p: ChildProcess) =>
   new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c))));
 
@@ -80,7 +61,9 @@ const exited = (p: ChildProcess) =>
 async function relayDrain(cfg: BenchConfig, schema: string, total: number, sink: BenchSink, n: number) {
   sink.reset();
   let half: { rssMiB: number; hwmMiB: number } | undefined;
-  const children = Array.from({ length: n }, () => startRelayChild(cfg, schema, sink.url));
+  const children = Array.from({ length: n }, () =>
+    startRelayChild(cfg, schema, sink.url, ['--until-idle', '--concurrency', '8', '--rate-limit', UNPACED]),
+  );
   const pid = children[0]!.pid!;
   let peakRss = 0;
   const sampler = setInterval(() => {

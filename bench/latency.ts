@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../src/outbox/migrate.js';
 import { createOutbox } from '../src/outbox/outbox.js';
@@ -8,11 +7,13 @@ import { createRelayTrigger } from '../src/relay/trigger.js';
 import {
   type BenchConfig,
   type BenchSink,
+  benchOrder,
   type Figure,
   percentile,
   progress,
   round,
   sleep,
+  startRelayChild,
   waitUntil,
 } from './lib.js';
 
@@ -20,22 +21,6 @@ const RATE = 2000;
 const EVENTS_PER_TX = 5;
 const WRITERS = 8;
 const TENANTS = 2000;
-const BIN = fileURLToPath(new URL('../bin/lakehouse.js', import.meta.url));
-
-/** The relay as deployed: its own process (`lakehouse relay --concurrency 8`), woken by the writers' trigger. */
-function startRelayChild(cfg: BenchConfig, schema: string, sinkUrl: string): ChildProcess {
-  return spawn(process.execPath, [BIN, 'relay', '--concurrency', '8'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: cfg.databaseUrl,
-      REDIS_URL: cfg.redisUrl,
-      LAKEHOUSE_DB_SCHEMA: schema,
-      LAKEHOUSE_SINK_URL: sinkUrl,
-      LAKEHOUSE_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
@@ -80,7 +65,7 @@ async function measureLatency(
   await migrate(cfg.databaseUrl, { schema });
   const outbox = createOutbox({ schema });
   sink.reset();
-  const relay = startRelayChild(cfg, schema, sink.url);
+  const relay = startRelayChild(cfg, schema, sink.url, ['--concurrency', '8']); // the relay as deployed;
   const trigger = createRelayTrigger({ redisUrl: cfg.redisUrl, schema });
   try {
     // The relay is up once it delivered a first event (its start is not part of the figure).
@@ -148,7 +133,7 @@ async function writeAtRate(
           const envelopes = outbox.prepare(
             Array.from({ length: EVENTS_PER_TX }, (_, k) => ({
               stream: 'orders' as const,
-              data: order(`o-${n + k}`, tenant),
+              data: benchOrder(n + k, tenant),
             })),
           );
           await c.query('BEGIN');
@@ -178,7 +163,7 @@ async function withWarmup(
   try {
     const r = await outbox.emit(
       c,
-      ...outbox.prepare([{ stream: 'orders' as const, data: order('warmup', 'tenant-0') }]),
+      ...outbox.prepare([{ stream: 'orders' as const, data: benchOrder(-1, 'tenant-0') }]),
     );
     await trigger.wake(r.partitions);
     if (!(await waitUntil(() => sink.received > 0, 60_000)))
@@ -187,19 +172,4 @@ async function withWarmup(
     await c.end();
   }
   sink.reset();
-}
-
-function order(id: string, tenant: string) {
-  return {
-    order_id: id,
-    tenant_id: tenant,
-    site_id: 's1',
-    customer_id: null,
-    total_amount: 10.5,
-    currency: 'EUR',
-    status: 'placed' as const,
-    payment_method: 'card',
-    item_count: 1,
-    created_at: '2026-02-01T10:00:00Z',
-  };
 }

@@ -1,6 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /** Settings of one benchmark run, from the command line and the environment. */
@@ -221,5 +223,43 @@ export function ratioFigure(
     goal,
     goalMet: met(ratio),
     ...(note ? { note } : {}),
+  };
+}
+
+const BIN = fileURLToPath(new URL('../bin/lakehouse.js', import.meta.url));
+
+/** A `bin/lakehouse.js relay <args>` child on the run's database, Redis and schema, delivering to `sinkUrl`. */
+export function startRelayChild(
+  cfg: BenchConfig,
+  schema: string,
+  sinkUrl: string,
+  args: string[],
+): ChildProcess {
+  return spawn(process.execPath, [BIN, 'relay', ...args], {
+    env: {
+      ...process.env,
+      DATABASE_URL: cfg.databaseUrl,
+      REDIS_URL: cfg.redisUrl,
+      LAKEHOUSE_DB_SCHEMA: schema,
+      LAKEHOUSE_SINK_URL: sinkUrl,
+      LAKEHOUSE_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** A valid `orders` event's data for the writer and latency figures. */
+export function benchOrder(i: number, tenant: string) {
+  return {
+    order_id: `o-${i}`,
+    tenant_id: tenant,
+    site_id: 's1',
+    customer_id: `c-${i % 997}`,
+    total_amount: 10.5,
+    currency: 'EUR',
+    status: 'placed' as const,
+    payment_method: 'card',
+    item_count: 1,
+    created_at: '2026-02-01T10:00:00Z',
   };
 }

@@ -1,23 +1,8 @@
 import pg from 'pg';
 import { createOutbox } from '../src/outbox/outbox.js';
-import { type BenchConfig, type Figure, progress, q, ratioFigure, round, sleep } from './lib.js';
+import { type BenchConfig, benchOrder, type Figure, progress, q, ratioFigure, round, sleep } from './lib.js';
 
 const CLIENTS = 16;
-
-function orderFor(i: number, tenant: string) {
-  return {
-    order_id: `o-${i}`,
-    tenant_id: tenant,
-    site_id: 's1',
-    customer_id: `c-${i % 997}`,
-    total_amount: 10.5,
-    currency: 'EUR',
-    status: 'placed' as const,
-    payment_method: 'card',
-    item_count: 1,
-    created_at: '2026-02-01T10:00:00Z',
-  };
-}
 
 /**
  * Runs `CLIENTS` connections, each looping BEGIN; business insert; [emit]; COMMIT for
@@ -56,12 +41,12 @@ async function runWriters(
         if (mode === 'fused') {
           await outbox.transaction(c, async (tx) => {
             await business(c);
-            tx.emit({ stream: 'orders', data: orderFor(i, tenant) });
+            tx.emit({ stream: 'orders', data: benchOrder(i, tenant) });
           });
         } else {
           await c.query('BEGIN');
           await business(c);
-          if (mode === 'emit') await outbox.emit(c, { stream: 'orders', data: orderFor(i, tenant) });
+          if (mode === 'emit') await outbox.emit(c, { stream: 'orders', data: benchOrder(i, tenant) });
           await c.query('COMMIT');
         }
         done++;
@@ -104,7 +89,7 @@ export async function benchWriter(cfg: BenchConfig, schema: string): Promise<Rec
   while (performance.now() < deadline) {
     const batch = Array.from({ length: 100 }, (_, k) => {
       const i = 10_000_000 + n * 100 + k;
-      return { stream: 'orders' as const, data: orderFor(i, `tenant-${i % 200}`) };
+      return { stream: 'orders' as const, data: benchOrder(i, `tenant-${i % 200}`) };
     });
     n++;
     await c.query('BEGIN');

@@ -100,9 +100,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
   let metricsUrl: string | undefined;
   let watchdog: NodeJS.Timeout | undefined;
 
-  async function enqueue(lanes: Lane[], delayMs = 0): Promise<void> {
+  async function enqueue(lanes: Lane[]): Promise<void> {
     if (!parts || lanes.length === 0) return;
-    await parts.queue.addBulk(lanes.map((l) => drainJob(l, delayMs)));
+    await parts.queue.addBulk(lanes.map((l) => drainJob(l)));
   }
 
   async function sweep(): Promise<void> {
